@@ -1,0 +1,1 @@
+"""The `vislab` command line: a thin front end over the task functions."""
