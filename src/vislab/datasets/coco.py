@@ -1,0 +1,252 @@
+"""The course's `coco_captioning` folder: read it, write it, sample from it, decode captions.
+
+Layout (exactly what the course's `get_datasets.sh` downloads):
+
+    coco2014_captions.h5          train_captions (N, T+1) int, train_image_idxs (N,) int,
+                                  val_captions, val_image_idxs (`*_image_idxes` also accepted)
+    train2014_vgg16_fc7_pca.h5    dataset `features` (num_images, D) float32 (PCA, D=512)
+    train2014_vgg16_fc7.h5        dataset `features` (num_images, 4096) raw fc7 (optional)
+    val2014_vgg16_fc7_pca.h5      the val pair of the two files above
+    val2014_vgg16_fc7.h5
+    coco2014_vocab.json           {"idx_to_word": [...], "word_to_idx": {...}}
+    train2014_urls.txt            one image URL (or path) per line
+    val2014_urls.txt
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from vislab.atomic_files import atomic_open, atomic_write_text
+from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
+
+ENV_VAR = "VISLAB_COCO_DIR"
+SPECIAL_TOKENS = ("<NULL>", "<START>", "<END>", "<UNK>")
+CAPTIONS_FILE = "coco2014_captions.h5"
+VOCAB_FILE = "coco2014_vocab.json"
+SPLITS = ("train", "val")
+GET_HINT = (
+    "the course's `cs231n/datasets/get_datasets.sh` downloads the `coco_captioning` folder; "
+    f"pass its path (--data DIR) or set {ENV_VAR}, or build a small one with "
+    "`vislab data build-captions`"
+)
+
+
+def features_file(split: str, pca: bool) -> str:
+    """File name of a split's image features: the PCA (D=512) or the raw fc7 (4096) file."""
+    return f"{split}2014_vgg16_fc7{'_pca' if pca else ''}.h5"
+
+
+def urls_file(split: str) -> str:
+    return f"{split}2014_urls.txt"
+
+
+def _resolve_dir(base_dir: str | os.PathLike | None) -> Path:
+    if base_dir is None:
+        env = os.environ.get(ENV_VAR)
+        if not env:
+            raise DataNotFoundError(
+                f"no COCO captioning folder given and {ENV_VAR} is not set; it must hold "
+                f"{CAPTIONS_FILE}, {features_file('train', True)}, {VOCAB_FILE} and the "
+                f"url lists; {GET_HINT}"
+            )
+        base_dir = env
+    folder = Path(base_dir)
+    if not folder.is_dir():
+        raise DataNotFoundError(f"COCO captioning folder {folder} does not exist; {GET_HINT}")
+    return folder
+
+
+def _require(path: Path) -> Path:
+    if not path.is_file():
+        raise DataNotFoundError(f"{path.name} is missing from {path.parent}; {GET_HINT}")
+    return path
+
+
+def _read_captions(folder: Path) -> dict[str, np.ndarray]:
+    path = _require(folder / CAPTIONS_FILE)
+    data = {}
+    try:
+        with h5py.File(path, "r") as handle:
+            for split in SPLITS:
+                data[f"{split}_captions"] = np.asarray(handle[f"{split}_captions"])
+                key = next(
+                    (k for k in (f"{split}_image_idxs", f"{split}_image_idxes") if k in handle),
+                    None,
+                )
+                if key is None:
+                    raise KeyError(f"{split}_image_idxs")
+                data[f"{split}_image_idxs"] = np.asarray(handle[key])
+    except (OSError, KeyError) as error:
+        raise CorruptFileError(f"{path} is not a valid captions file: {error}") from error
+    return data
+
+
+def _read_features(path: Path) -> np.ndarray:
+    _require(path)
+    try:
+        with h5py.File(path, "r") as handle:
+            return np.asarray(handle["features"])
+    except (OSError, KeyError) as error:
+        raise CorruptFileError(f"{path} has no `features` dataset: {error}") from error
+
+
+def _read_vocab(folder: Path) -> dict:
+    path = _require(folder / VOCAB_FILE)
+    try:
+        vocab = json.loads(path.read_text(encoding="utf-8"))
+        return {"idx_to_word": list(vocab["idx_to_word"]), "word_to_idx": vocab["word_to_idx"]}
+    except (ValueError, KeyError, TypeError) as error:
+        raise CorruptFileError(f"{path} is not a valid vocabulary file: {error}") from error
+
+
+def _read_urls(path: Path) -> np.ndarray:
+    lines = _require(path).read_text(encoding="utf-8").splitlines()
+    return np.asarray([line.strip() for line in lines])
+
+
+def load_coco_data(
+    base_dir: str | os.PathLike | None = None,
+    max_train: int | None = None,
+    pca_features: bool = True,
+    rng: np.random.Generator | None = None,
+) -> dict:
+    """Load the course's `coco_captioning` folder into the course's dict.
+
+    Keys: `{train,val}_captions` (N, T+1) int, `{train,val}_image_idxs` (N,) int,
+    `{train,val}_features` (num_images, D) float32, `{train,val}_urls` (num_images,) str,
+    `idx_to_word` list, `word_to_idx` dict. `base_dir=None` reads VISLAB_COCO_DIR.
+    `max_train` subsamples the training captions with replacement (as the course does), drawn
+    from `rng` or, when None, from numpy's global generator.
+    """
+    folder = _resolve_dir(base_dir)
+    data = _read_captions(folder)
+    for split in SPLITS:
+        data[f"{split}_features"] = _read_features(folder / features_file(split, pca_features))
+    data.update(_read_vocab(folder))
+    for split in SPLITS:
+        data[f"{split}_urls"] = _read_urls(folder / urls_file(split))
+    if max_train is not None:
+        if max_train < 1:
+            raise InvalidInputError(f"max_train must be at least 1, got {max_train}")
+        num_train = data["train_captions"].shape[0]
+        mask = (rng.integers if rng is not None else np.random.randint)(num_train, size=max_train)
+        data["train_captions"] = data["train_captions"][mask]
+        data["train_image_idxs"] = data["train_image_idxs"][mask]
+    return data
+
+
+def sample_coco_minibatch(
+    data: dict, batch_size: int = 100, split: str = "train", rng: np.random.Generator | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw `batch_size` captions (with replacement) -> (captions (N, T+1), features (N, D), urls).
+
+    Draws from `rng`, or from numpy's global generator when None (as the course does).
+    """
+    if split not in SPLITS:
+        raise InvalidInputError(f"split must be one of {SPLITS}, got {split!r}")
+    split_size = data[f"{split}_captions"].shape[0]
+    choice = rng.choice if rng is not None else np.random.choice
+    mask = choice(split_size, batch_size)
+    captions = data[f"{split}_captions"][mask]
+    image_idxs = data[f"{split}_image_idxs"][mask]
+    return captions, data[f"{split}_features"][image_idxs], data[f"{split}_urls"][image_idxs]
+
+
+def decode_captions(captions: np.ndarray, idx_to_word: list[str]) -> str | list[str]:
+    """Word ids -> text: skips `<NULL>`, keeps `<START>`, stops after `<END>`.
+
+    captions: (T,) one caption -> one string, or (N, T) -> a list of N strings.
+    """
+    captions = np.asarray(captions)
+    if captions.ndim == 1:
+        return _decode_one(captions, idx_to_word)
+    return [_decode_one(row, idx_to_word) for row in captions]
+
+
+def _decode_one(caption: np.ndarray, idx_to_word: list[str]) -> str:
+    words = []
+    for index in caption:
+        word = idx_to_word[int(index)]
+        if word != "<NULL>":
+            words.append(word)
+        if word == "<END>":
+            break
+    return " ".join(words)
+
+
+def _write_h5(path: Path, datasets: dict[str, np.ndarray]) -> None:
+    with atomic_open(path, "wb") as handle, h5py.File(handle, "w") as h5:
+        for name, array in datasets.items():
+            h5.create_dataset(name, data=array)
+
+
+def write_coco_data(
+    out_dir: str | os.PathLike,
+    *,
+    train_captions: np.ndarray,
+    train_image_idxs: np.ndarray,
+    val_captions: np.ndarray,
+    val_image_idxs: np.ndarray,
+    train_features: np.ndarray,
+    val_features: np.ndarray,
+    idx_to_word: list[str],
+    train_urls: list[str],
+    val_urls: list[str],
+    train_features_raw: np.ndarray | None = None,
+    val_features_raw: np.ndarray | None = None,
+) -> Path:
+    """Write a folder in the course's `coco_captioning` layout (every file atomically).
+
+    train_captions: (N, T+1) int word ids, `<START>` first and `<NULL>`-padded after `<END>`.
+    train_image_idxs: (N,) row of each caption's image in train_features / train_urls.
+    train_features: (num_images, D) float32, written as the PCA file; `*_features_raw`
+    (num_images, D_raw) are written as the raw fc7 files when given.
+    idx_to_word: the vocabulary; its first four words must be <NULL>, <START>, <END>, <UNK>.
+    """
+    if tuple(idx_to_word[:4]) != SPECIAL_TOKENS:
+        raise InvalidInputError(f"idx_to_word must start with {SPECIAL_TOKENS}")
+    arrays = {
+        "train": (train_captions, train_image_idxs, train_features, train_urls, train_features_raw),
+        "val": (val_captions, val_image_idxs, val_features, val_urls, val_features_raw),
+    }
+    for split, (captions, image_idxs, features, urls, _) in arrays.items():
+        _check_split(split, captions, image_idxs, features, urls, len(idx_to_word))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    caption_arrays = {}
+    for split, (captions, image_idxs, features, urls, raw) in arrays.items():
+        caption_arrays[f"{split}_captions"] = np.asarray(captions, dtype=np.int32)
+        caption_arrays[f"{split}_image_idxs"] = np.asarray(image_idxs, dtype=np.int32)
+        _write_h5(out / features_file(split, True), {"features": np.asarray(features, "float32")})
+        if raw is not None:
+            _write_h5(out / features_file(split, False), {"features": np.asarray(raw, "float32")})
+        atomic_write_text(out / urls_file(split), "".join(f"{url}\n" for url in urls))
+    _write_h5(out / CAPTIONS_FILE, caption_arrays)
+    vocab = {"idx_to_word": list(idx_to_word), "word_to_idx": _word_to_idx(idx_to_word)}
+    atomic_write_text(out / VOCAB_FILE, json.dumps(vocab))
+    return out
+
+
+def _word_to_idx(idx_to_word: list[str]) -> dict[str, int]:
+    return {word: index for index, word in enumerate(idx_to_word)}
+
+
+def _check_split(split, captions, image_idxs, features, urls, vocab_size) -> None:
+    captions, image_idxs = np.asarray(captions), np.asarray(image_idxs)
+    if captions.ndim != 2 or image_idxs.shape != (captions.shape[0],):
+        raise InvalidInputError(
+            f"{split}_captions must be (N, T+1) and {split}_image_idxs (N,), got "
+            f"{captions.shape} and {image_idxs.shape}"
+        )
+    if np.asarray(features).ndim != 2 or len(features) != len(urls):
+        raise InvalidInputError(f"{split}_features must be (num_images, D) with one url per row")
+    if image_idxs.size and (image_idxs.min() < 0 or image_idxs.max() >= len(features)):
+        raise InvalidInputError(f"{split}_image_idxs point outside {split}_features")
+    if captions.size and (captions.min() < 0 or captions.max() >= vocab_size):
+        raise InvalidInputError(f"{split}_captions hold ids outside the vocabulary")
