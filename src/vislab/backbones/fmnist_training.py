@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors.torch import save
+from tqdm import tqdm
 
 from vislab.atomic_files import atomic_write_bytes
 from vislab.backbones.fmnist_cnn import FashionMNISTCNN
@@ -64,12 +64,9 @@ def train_fmnist_cnn(
     learning_rate: float = 3e-3,
     seed: int = 0,
     max_train: int | None = None,
-    on_step: Callable[[int, float], None] | None = None,
+    progress: bool = False,
 ) -> FmnistTrainingResult:
-    """Train a FashionMNISTCNN with AdamW and a one-cycle schedule; returns the result.
-
-    `on_step(step, loss)` is called after every optimiser step (the CLI's progress bar).
-    """
+    """Train a FashionMNISTCNN with AdamW and a one-cycle schedule; returns the result."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     train_images, train_labels = load_mnist_format(data_dir, "train")
@@ -86,7 +83,7 @@ def train_fmnist_cnn(
         optimizer, max_lr=learning_rate, total_steps=epochs * steps_per_epoch
     )
     result = FmnistTrainingResult(model=model)
-    step = 0
+    bar = tqdm(total=epochs * steps_per_epoch, desc="Fashion-MNIST CNN", disable=not progress)
     for epoch in range(epochs):
         model.train()
         order = torch.randperm(len(x), generator=generator)
@@ -97,13 +94,14 @@ def train_fmnist_cnn(
             loss.backward()
             optimizer.step()
             schedule.step()
-            step += 1
             result.loss_history.append(loss.item())
-            if on_step is not None:
-                on_step(step, loss.item())
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
         accuracy = (predict(model, x_test) == y_test).float().mean().item()
         result.test_accuracy.append(accuracy)
+        bar.set_postfix(loss=f"{loss.item():.3f}", test_accuracy=f"{accuracy:.4f}")
         logger.info("epoch %d: test accuracy %.4f", epoch + 1, accuracy)
+    bar.close()
     model.eval()
     return result
 

@@ -1,0 +1,106 @@
+"""The main job: run every task on built-in data and write one HTML report.
+
+Each step is a task's `run_demo(out_dir, budget, fresh) -> list[Section]` writing into its
+own sub-folder. Steps reuse what an earlier (possibly interrupted) run built there, so
+running the demo again continues where it stopped. A step that fails becomes a section
+with the error, its traceback goes to `logs/`, and the other steps still run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from vislab.atomic_files import atomic_write_text
+from vislab.report import Section, Table, write_report
+from vislab.system_info import package_versions, torch_summary
+
+logger = logging.getLogger(__name__)
+
+BUDGETS = ("tiny", "quick", "full")
+BUDGET_NOTES = {
+    "tiny": "tiny budgets (a smoke run): the figures are real but barely trained",
+    "quick": "quick budgets (the default, under 10 minutes on 2 cores): models are trained "
+    "briefly, so quality is below what the full course schedules reach",
+    "full": "the course's full schedules",
+}
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """A named step: the module whose run_demo() it calls and the folder it writes."""
+
+    title: str
+    module: str
+    folder: str
+
+
+STEPS = (
+    DemoStep("Fashion-MNIST CNN", "vislab.backbones.fmnist_report", "fmnist_cnn"),
+    DemoStep("Image captioning", "vislab.captioning.demo", "captioning"),
+    DemoStep("Explaining classifiers", "vislab.explain.demo", "explain"),
+    DemoStep("GANs", "vislab.gan.demo", "gan"),
+)
+
+
+def _run_step(step: DemoStep, out_dir: Path, budget: str, fresh: bool) -> list[Section]:
+    """Run one step; a failure becomes an error section and a traceback file in logs/."""
+    try:
+        run = importlib.import_module(step.module).run_demo
+        return run(out_dir / step.folder, budget=budget, fresh=fresh)
+    except Exception as error:  # a failed step must not stop the others
+        log = out_dir / "logs" / f"{step.folder}.txt"
+        atomic_write_text(log, traceback.format_exc())
+        logger.warning("demo step %r failed: %s", step.title, error)
+        message = f"{type(error).__name__}: {error} (traceback in logs/{log.name})"
+        return [Section(title=step.title, error=message)]
+
+
+def run_demo(
+    out_dir: str | Path,
+    budget: str = "quick",
+    fresh: bool = False,
+    steps: tuple[DemoStep, ...] = STEPS,
+    on_step: Callable[[DemoStep], None] | None = None,
+) -> Path:
+    """Run the demo steps into `out_dir` and write `out_dir/report.html`; return its path."""
+    if budget not in BUDGETS:
+        raise ValueError(f"unknown budget {budget!r}: choose one of {', '.join(BUDGETS)}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sections: list[Section] = []
+    timings: list[list[object]] = []
+    for step in steps:
+        if on_step is not None:
+            on_step(step)
+        start = time.perf_counter()
+        step_sections = _run_step(step, out_dir, budget, fresh)
+        elapsed = time.perf_counter() - start
+        status = "failed" if any(s.error for s in step_sections) else "ok"
+        timings.append([step.title, status, round(elapsed, 1)])
+        sections += step_sections
+    sections.append(_about_section(timings, budget))
+    return write_report(
+        sections,
+        out_dir / "report.html",
+        title="vislab demo report",
+        subtitle=f"Captioning, explanations and GANs on built-in data; {BUDGET_NOTES[budget]}.",
+    )
+
+
+def _about_section(timings: list[list[object]], budget: str) -> Section:
+    versions = package_versions() | torch_summary()
+    return Section(
+        title="Timings and versions",
+        intro=f"This run used {BUDGET_NOTES[budget]}. Steps that found their results from an "
+        "earlier run reused them, so their time here is short.",
+        tables=[
+            Table("Time per step (seconds)", ["step", "status", "seconds"], timings),
+            Table("Versions", ["component", "version"], [[k, v] for k, v in versions.items()]),
+        ],
+    )
