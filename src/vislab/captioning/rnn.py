@@ -1,0 +1,162 @@
+"""CaptioningRNN: image features -> initial hidden state -> RNN or LSTM language model -> words.
+
+h0 = features W_proj + b_proj                      (N, H)
+x = W_embed[captions_in]                           (N, T, W)
+h = rnn(x, h0) or lstm(x, h0)                      (N, T, H)
+scores = h W_vocab + b_vocab                       (N, T, V)
+loss = temporal softmax loss against captions_out, `<NULL>` positions masked
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vislab.numpy_nn import (
+    affine_backward,
+    affine_forward,
+    lstm_backward,
+    lstm_forward,
+    lstm_step_forward,
+    rnn_backward,
+    rnn_forward,
+    rnn_step_forward,
+    temporal_affine_backward,
+    temporal_affine_forward,
+    temporal_softmax_loss,
+    word_embedding_backward,
+    word_embedding_forward,
+)
+
+CELL_TYPES = {"rnn": 1, "lstm": 4}  # cell type -> gate blocks in Wx, Wh, b
+
+
+class CaptioningRNN:
+    """The course's captioning model; `params` maps names to numpy arrays.
+
+    word_to_idx: vocabulary (must hold `<NULL>`; sampling needs `<START>` and `<END>`).
+    input_dim D, wordvec_dim W, hidden_dim H; cell_type "rnn" or "lstm".
+    Initial weights come from `rng`, or numpy's global generator when None (as in the course).
+    """
+
+    def __init__(
+        self,
+        word_to_idx: dict[str, int],
+        input_dim: int = 512,
+        wordvec_dim: int = 128,
+        hidden_dim: int = 128,
+        cell_type: str = "rnn",
+        dtype=np.float32,
+        rng: np.random.Generator | None = None,
+    ):
+        if cell_type not in CELL_TYPES:
+            raise ValueError(f"Invalid cell_type {cell_type!r}; expected one of {list(CELL_TYPES)}")
+        self.cell_type = cell_type
+        self.dtype = dtype
+        self.word_to_idx = dict(word_to_idx)
+        self.idx_to_word = {index: word for word, index in word_to_idx.items()}
+        self._null = word_to_idx["<NULL>"]
+        self._start = word_to_idx.get("<START>")
+        self._end = word_to_idx.get("<END>")
+        # The course draws from numpy's global generator; np.random.seed(231) reproduces it.
+        randn = rng.standard_normal if rng is not None else np.random.standard_normal
+        V, D, W, H = len(word_to_idx), input_dim, wordvec_dim, hidden_dim
+        gates = CELL_TYPES[cell_type] * H
+        params = {
+            "W_embed": randn((V, W)) / 100,
+            "W_proj": randn((D, H)) / np.sqrt(D),
+            "b_proj": np.zeros(H),
+            "Wx": randn((W, gates)) / np.sqrt(W),
+            "Wh": randn((H, gates)) / np.sqrt(H),
+            "b": np.zeros(gates),
+            "W_vocab": randn((H, V)) / np.sqrt(H),
+            "b_vocab": np.zeros(V),
+        }
+        self.params = {name: value.astype(dtype) for name, value in params.items()}
+
+    @property
+    def config(self) -> dict:
+        """The constructor's arguments as plain values (for checkpoints)."""
+        input_dim, hidden_dim = self.params["W_proj"].shape
+        return {
+            "input_dim": int(input_dim),
+            "wordvec_dim": int(self.params["W_embed"].shape[1]),
+            "hidden_dim": int(hidden_dim),
+            "cell_type": self.cell_type,
+            "dtype": np.dtype(self.dtype).name,
+        }
+
+    def loss(self, features: np.ndarray, captions: np.ndarray) -> tuple[float, dict]:
+        """Training loss and gradients.
+
+        features: (N, D) image features; captions: (N, T+1) word ids, `<START>` first.
+        Inputs are captions[:, :-1], targets captions[:, 1:]; `<NULL>` targets are masked.
+        Returns the loss and a dict of gradients with the keys of `params`.
+        """
+        p = self.params
+        captions_in, captions_out = captions[:, :-1], captions[:, 1:]
+        mask = captions_out != self._null
+        h0, cache_proj = affine_forward(
+            features.astype(self.dtype, copy=False), p["W_proj"], p["b_proj"]
+        )
+        x, cache_embed = word_embedding_forward(captions_in, p["W_embed"])
+        forward, backward = (
+            (rnn_forward, rnn_backward)
+            if self.cell_type == "rnn"
+            else (
+                lstm_forward,
+                lstm_backward,
+            )
+        )
+        h, cache_cell = forward(x, h0, p["Wx"], p["Wh"], p["b"])
+        scores, cache_vocab = temporal_affine_forward(h, p["W_vocab"], p["b_vocab"])
+        loss, dscores = temporal_softmax_loss(scores, captions_out, mask)
+
+        grads = {}
+        dh, grads["W_vocab"], grads["b_vocab"] = temporal_affine_backward(dscores, cache_vocab)
+        dx, dh0, grads["Wx"], grads["Wh"], grads["b"] = backward(dh, cache_cell)
+        grads["W_embed"] = word_embedding_backward(dx, cache_embed)
+        _, grads["W_proj"], grads["b_proj"] = affine_backward(dh0, cache_proj)
+        return loss, grads
+
+    def initial_state(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """features (N, D) -> hidden state h0 (N, H) and cell state c0 = 0 (N, H)."""
+        h0 = features.astype(self.dtype, copy=False) @ self.params["W_proj"] + self.params["b_proj"]
+        return h0, np.zeros_like(h0)
+
+    def step(
+        self, words: np.ndarray, h: np.ndarray, c: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One decoding step: words (N,) ids, h, c (N, H) -> scores (N, V), next h, next c."""
+        p = self.params
+        x = p["W_embed"][words]  # (N, W)
+        if self.cell_type == "rnn":
+            h, _ = rnn_step_forward(x, h, p["Wx"], p["Wh"], p["b"])
+        else:
+            h, c, _ = lstm_step_forward(x, h, c, p["Wx"], p["Wh"], p["b"])
+        return h @ p["W_vocab"] + p["b_vocab"], h, c
+
+    def sample(self, features: np.ndarray, max_length: int = 30, beam_size: int = 1) -> np.ndarray:
+        """Caption images: greedy (the course's `sample`) or, with beam_size > 1, beam search.
+
+        features: (N, D). Returns captions: (N, max_length) int, the first generated word
+        first, `<NULL>` after `<END>`.
+        """
+        if self._start is None or self._end is None:
+            raise ValueError("sampling needs <START> and <END> in word_to_idx")
+        if beam_size > 1:
+            from vislab.captioning.numpy_beam_search import beam_search
+
+            return beam_search(self, features, beam_size=beam_size, max_length=max_length)
+        N = features.shape[0]
+        captions = np.full((N, max_length), self._null, dtype=np.int64)
+        h, c = self.initial_state(features)
+        words = np.full(N, self._start, dtype=np.int64)
+        done = np.zeros(N, dtype=bool)
+        for t in range(max_length):
+            scores, h, c = self.step(words, h, c)
+            words = scores.argmax(axis=1)
+            captions[:, t] = np.where(done, self._null, words)
+            done |= words == self._end
+            if done.all():
+                break
+        return captions
