@@ -22,14 +22,14 @@ $(STAMP): $(BIN)/python pyproject.toml
 # Debian's Fashion-MNIST (the default data) and Chromium (the report's browser test).
 .PHONY: system-packages
 system-packages:
-	@if [ -d /usr/share/datasets/fashion-mnist ] && command -v chromium >/dev/null; then \
+	@if [ -d /usr/share/datasets/fashion-mnist ] && command -v chromedriver >/dev/null; then \
 		true; \
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			dataset-fashion-mnist chromium >/dev/null; \
+			dataset-fashion-mnist chromium chromium-driver >/dev/null; \
 	else \
 		echo "vislab: not root or no apt-get: install the data with"; \
-		echo "  sudo apt-get install dataset-fashion-mnist chromium"; \
+		echo "  sudo apt-get install dataset-fashion-mnist chromium chromium-driver"; \
 		echo "or set VISLAB_DATA_DIR to a folder with the four Fashion-MNIST IDX files."; \
 	fi
 
@@ -39,10 +39,10 @@ demo: setup
 # The suite on 2 workers, one torch thread each so they do not oversubscribe 2 cores.
 # `slow` tests (minutes each) run in `make test-slow`; CI runs both.
 test: setup
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q -m "not slow"
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q -m "not slow"
 
 test-slow: setup
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q -m slow
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q -m slow
 
 bench: setup
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
