@@ -1,0 +1,6 @@
+"""Reusable torch blocks with no task knowledge: attention, positions, data-parallel helpers."""
+
+from vislab.torch_nn.attention import KeyValueCache, MultiHeadAttention
+from vislab.torch_nn.positions import PositionalEncoding
+
+__all__ = ["KeyValueCache", "MultiHeadAttention", "PositionalEncoding"]
