@@ -56,6 +56,8 @@ class GanRun:
     grids: list[Path] = field(default_factory=list)
     history: dict[str, list[float]] = field(default_factory=dict)
     epochs_done: int = 0
+    discriminator: nn.Module | None = None  # the trained modules (unwrapped from DDP)
+    generator: nn.Module | None = None
 
 
 def grid_path(out_dir: Path, iteration: int) -> Path:
@@ -237,4 +239,7 @@ def train_gan(
         )
     loss_curve = out_dir / "loss_curve.png"
     loss_curve = loss_curve if loss_curve.exists() else None
-    return GanRun(out_dir, path, loss_curve, grids, state["history"], state["epoch"])
+    return GanRun(
+        out_dir, path, loss_curve, grids, state["history"], state["epoch"],
+        discriminator=unwrap(state["D"]), generator=unwrap(state["G"]),
+    )  # fmt: skip
