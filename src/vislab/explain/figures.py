@@ -1,0 +1,55 @@
+"""Matplotlib figures like the notebook's: saliency grids, fooling panels, class snapshots.
+
+Built on `matplotlib.figure.Figure` (no pyplot state), so they work headless and in threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+from PIL import Image
+
+
+def _show(axis, image: Image.Image | np.ndarray, title: str, cmap: str | None = None) -> None:
+    array = np.asarray(image)
+    axis.imshow(array, cmap=cmap if cmap or array.ndim == 3 else "gray", interpolation="nearest")
+    axis.set_title(title, fontsize=9)
+    axis.axis("off")
+
+
+def saliency_figure(
+    images: Sequence[Image.Image], maps: np.ndarray, titles: Sequence[str], heading: str
+) -> Figure:
+    """Images (top row) over their saliency maps (bottom row, 'hot'); maps: (N, H, W)."""
+    N = len(images)
+    figure = Figure(figsize=(2.6 * N, 5.6), layout="constrained")
+    axes = figure.subplots(2, N, squeeze=False)
+    for n in range(N):
+        _show(axes[0, n], images[n], titles[n])
+        _show(axes[1, n], maps[n], "saliency", cmap="hot")
+    figure.suptitle(heading, fontsize=11)
+    return figure
+
+
+def image_row_figure(panels: Sequence[tuple[Image.Image, str]], heading: str) -> Figure:
+    """A row of titled images (original, fooling image, differences; or final images)."""
+    figure = Figure(figsize=(3.0 * len(panels), 3.6), layout="constrained")
+    axes = figure.subplots(1, len(panels), squeeze=False)[0]
+    for axis, (image, title) in zip(axes, panels, strict=True):
+        _show(axis, image, title)
+    figure.suptitle(heading, fontsize=11)
+    return figure
+
+
+def class_visualization_figure(
+    snapshots: Sequence[tuple[int, Image.Image]], num_iterations: int, heading: str
+) -> Figure:
+    """The snapshots along the ascent, left to right; the last one is the final image."""
+    figure = Figure(figsize=(2.6 * len(snapshots), 3.2), layout="constrained")
+    axes = figure.subplots(1, len(snapshots), squeeze=False)[0]
+    for axis, (iteration, image) in zip(axes, snapshots, strict=True):
+        _show(axis, image, f"iteration {iteration} / {num_iterations}")
+    figure.suptitle(heading, fontsize=11)
+    return figure

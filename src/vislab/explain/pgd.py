@@ -1,0 +1,81 @@
+"""Targeted projected gradient descent (Madry et al. 2018) with an L-infinity budget, batched.
+
+    x_{t+1} = clip_{B(x, eps) and [0, 1]} (x_t - step * sign(d CE(f(x_t), target) / dx))
+
+in pixel units (pixels in [0, 1]); the steps and the ball are mapped through the model's
+per-channel normalisation. An image stops moving as soon as the model predicts its target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vislab.errors import InvalidInputError
+from vislab.explain.image_transforms import SQUEEZENET_MEAN, SQUEEZENET_STD
+from vislab.explain.targets import Target, target_tensor
+
+
+class PGDResult(NamedTuple):
+    images: torch.Tensor  # (N, C, H, W) adversarial images, model input space
+    success: torch.Tensor  # (N,) bool: the model predicts the target
+    iterations: torch.Tensor  # (N,) int: steps taken until success (max_iterations if never)
+
+
+def _normalisation(model: nn.Module, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    mean = getattr(model, "mean", tuple(SQUEEZENET_MEAN.tolist()))
+    std = getattr(model, "std", tuple(SQUEEZENET_STD.tolist()))
+
+    def as_tensor(values: Sequence[float]) -> torch.Tensor:
+        return torch.tensor(values, dtype=like.dtype, device=like.device).view(1, -1, 1, 1)
+
+    return as_tensor(mean), as_tensor(std)
+
+
+def pgd_attack(
+    X: torch.Tensor,
+    target_y: torch.Tensor | Sequence[Target] | Target,
+    model: nn.Module,
+    epsilon: float,
+    step_size: float | None = None,
+    max_iterations: int = 100,
+) -> PGDResult:
+    """Targeted L-inf PGD: X (N, C, H, W) normalised images, targets (N,) or one for all.
+
+    epsilon and step_size (default epsilon / 4) are in pixel units (1.0 = full range).
+    Normalisation comes from the model (an ImageClassifier) or is SqueezeNet's.
+    """
+    if X.ndim != 4:
+        raise InvalidInputError(f"expected images (N, C, H, W), got shape {tuple(X.shape)}")
+    if epsilon <= 0:
+        raise InvalidInputError(f"epsilon must be positive, got {epsilon}")
+    step_size = epsilon / 4 if step_size is None else step_size
+    y = target_tensor(target_y, model, len(X)).to(X.device)
+    mean, std = _normalisation(model, X)
+    original = X.detach() * std + mean  # (N, C, H, W) pixels
+    low, high = (original - epsilon).clamp_min(0), (original + epsilon).clamp_max(1)
+    pixels = original.clone()
+    success = torch.zeros(len(X), dtype=torch.bool, device=X.device)
+    iterations = torch.full((len(X),), max_iterations, dtype=torch.long, device=X.device)
+    for iteration in range(max_iterations + 1):
+        active = (~success).nonzero().flatten()
+        if len(active) == 0:
+            break
+        current = pixels[active].requires_grad_(True)
+        scores = model((current - mean) / std)  # (A, K)
+        reached = scores.argmax(dim=1) == y[active]
+        success[active[reached]] = True
+        iterations[active[reached]] = iteration
+        if iteration == max_iterations:
+            break
+        loss = F.cross_entropy(scores, y[active], reduction="sum")
+        (grad,) = torch.autograd.grad(loss, current)
+        with torch.no_grad():
+            moving = active[~reached]
+            stepped = current[~reached] - step_size * grad[~reached].sign()
+            pixels[moving] = torch.maximum(torch.minimum(stepped, high[moving]), low[moving])
+    return PGDResult(((pixels - mean) / std).detach(), success, iterations)
