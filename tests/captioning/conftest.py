@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from vislab.datasets.coco import SPECIAL_TOKENS, write_coco_data
+from vislab.numpy_nn.blas_threads import blas_threads
 
 TINY_WORDS = (
     "a man woman dog cat sitting standing on in the with red blue green table street "
@@ -90,3 +91,10 @@ def build_tiny_coco(
 def tiny_coco_dir(tmp_path: Path) -> Path:
     """A default tiny course-layout folder (see the module docstring)."""
     return build_tiny_coco(tmp_path / "coco_captioning")
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """One OpenBLAS thread: the tests' tiny matmuls run ~80x slower with 2 threads on busy cores."""
+    with blas_threads(1):
+        yield

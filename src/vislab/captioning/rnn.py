@@ -85,8 +85,10 @@ class CaptioningRNN:
             "dtype": np.dtype(self.dtype).name,
         }
 
-    def loss(self, features: np.ndarray, captions: np.ndarray) -> tuple[float, dict]:
-        """Training loss and gradients.
+    def loss(
+        self, features: np.ndarray, captions: np.ndarray, compute_grads: bool = True
+    ) -> tuple[float, dict]:
+        """Training loss and gradients (an empty dict when `compute_grads` is False).
 
         features: (N, D) image features; captions: (N, T+1) word ids, `<START>` first.
         Inputs are captions[:, :-1], targets captions[:, 1:]; `<NULL>` targets are masked.
@@ -110,6 +112,8 @@ class CaptioningRNN:
         h, cache_cell = forward(x, h0, p["Wx"], p["Wh"], p["b"])
         scores, cache_vocab = temporal_affine_forward(h, p["W_vocab"], p["b_vocab"])
         loss, dscores = temporal_softmax_loss(scores, captions_out, mask)
+        if not compute_grads:
+            return loss, {}
 
         grads = {}
         dh, grads["W_vocab"], grads["b_vocab"] = temporal_affine_backward(dscores, cache_vocab)
