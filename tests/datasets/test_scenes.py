@@ -1,0 +1,176 @@
+"""The Fashion-MNIST scene caption builder: layout, captions, pixel-only features, determinism."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlparse
+
+import h5py
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from vislab.backbones import load_fmnist_cnn
+from vislab.datasets import read_idx, write_idx
+from vislab.datasets.caption_text import decode_words
+from vislab.datasets.coco import features_file, load_coco_data
+from vislab.datasets.scene_captions import MAX_WORDS, describe_scene
+from vislab.datasets.scenes import (
+    ANCHORS,
+    CANVAS,
+    LAYOUTS,
+    RAW_FEATURE_DIM,
+    build_scene_captions,
+    is_built,
+    sample_scenes,
+    scene_features,
+)
+
+NUM_TRAIN, NUM_VAL = 30, 6
+
+
+@pytest.fixture(scope="module")
+def cnn():
+    return load_fmnist_cnn()
+
+
+@pytest.fixture(scope="module")
+def idx_dir(tmp_path_factory) -> Path:
+    """Garment-like fixtures: train images are all 60s, test images all 250s (told apart)."""
+    folder = tmp_path_factory.mktemp("idx")
+    rng = np.random.default_rng(0)
+    for prefix, count, value in (("train", 40, 60), ("t10k", 20, 250)):
+        images = np.zeros((count, 28, 28), dtype=np.uint8)
+        images[:, 4:24, 6:22] = value
+        images[:, 4:24, 6:22] *= rng.random((count, 20, 16)) < 0.8
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", (np.arange(count) % 10).astype("u1"))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def built(idx_dir, cnn, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("scenes")
+    return build_scene_captions(
+        out, seed=3, num_train=NUM_TRAIN, num_val=NUM_VAL, fmnist_dir=idx_dir, cnn=cnn
+    )
+
+
+def _h5(path: Path, key: str = "features") -> np.ndarray:
+    with h5py.File(path, "r") as handle:
+        return np.asarray(handle[key])
+
+
+def test_layout_round_trips_through_load_coco_data(built):
+    data = load_coco_data(built)
+    assert is_built(built)
+    assert data["train_captions"].shape == (5 * NUM_TRAIN, 17)
+    assert data["train_captions"].dtype == np.int32
+    assert data["val_captions"].shape == (5 * NUM_VAL, 17)
+    assert np.array_equal(data["train_image_idxs"], np.repeat(np.arange(NUM_TRAIN), 5))
+    # PCA keeps min(512, num_train) components when there are few training scenes.
+    assert data["train_features"].shape == (NUM_TRAIN, NUM_TRAIN)
+    assert data["val_features"].shape == (NUM_VAL, NUM_TRAIN)
+    assert data["train_features"].dtype == np.float32
+    raw = load_coco_data(built, pca_features=False)["train_features"]
+    assert raw.shape == (NUM_TRAIN, RAW_FEATURE_DIM)
+    assert data["idx_to_word"][:4] == ["<NULL>", "<START>", "<END>", "<UNK>"]
+    assert all(data["word_to_idx"][w] == i for i, w in enumerate(data["idx_to_word"]))
+    manifest = json.loads((built / "scenes.json").read_text())
+    assert manifest["num_train"] == NUM_TRAIN and manifest["raw_feature_dim"] == 2304
+
+
+def test_captions_are_short_english_and_in_vocabulary(built):
+    data = load_coco_data(built)
+    for split in ("train", "val"):
+        for row in data[f"{split}_captions"]:
+            assert row[0] == 1 and 2 in row  # <START> first, <END> present
+            text = decode_words(row, data["idx_to_word"])
+            assert 1 <= len(text.split()) <= MAX_WORDS
+    # The vocabulary comes from the training captions only, so val may hold <UNK> but train not.
+    assert 3 not in data["train_captions"]
+
+
+def test_pngs_are_the_scenes_and_val_uses_only_test_images(built):
+    data = load_coco_data(built)
+    for split, low, high in (("train", 36, 60), ("val", 150, 250)):
+        for url in data[f"{split}_urls"]:
+            assert url.startswith("file://")
+            pixels = np.asarray(Image.open(urlparse(url).path))
+            assert pixels.shape == (CANVAS, CANVAS)
+            lit = pixels[pixels > 0]
+            assert low <= lit.min() and lit.max() <= high  # brightness in [0.6, 1] of 60 / 250
+
+
+def test_same_seed_same_files_and_labels_do_not_touch_features(built, idx_dir, cnn, tmp_path):
+    shuffled = tmp_path / "shuffled_idx"
+    for name in ("train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz"):
+        write_idx(shuffled / name, read_idx(idx_dir / name))
+    for name in ("train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        labels = read_idx(idx_dir / name)
+        write_idx(shuffled / name, np.random.default_rng(1).permutation(labels))
+    again = build_scene_captions(
+        tmp_path / "a", seed=3, num_train=NUM_TRAIN, num_val=NUM_VAL, fmnist_dir=idx_dir, cnn=cnn
+    )
+    relabelled = build_scene_captions(
+        tmp_path / "b", seed=3, num_train=NUM_TRAIN, num_val=NUM_VAL, fmnist_dir=shuffled, cnn=cnn
+    )
+    for split in ("train", "val"):
+        raw = _h5(built / features_file(split, False))
+        assert np.array_equal(raw, _h5(again / features_file(split, False)))
+        assert np.array_equal(raw, _h5(relabelled / features_file(split, False)))
+    captions = _h5(built / "coco2014_captions.h5", "train_captions")
+    assert np.array_equal(captions, _h5(again / "coco2014_captions.h5", "train_captions"))
+    assert (built / "coco2014_vocab.json").read_text() == (
+        again / "coco2014_vocab.json"
+    ).read_text()
+    relabelled_text = load_coco_data(relabelled)
+    original_text = load_coco_data(built)
+    assert [
+        decode_words(r, original_text["idx_to_word"]) for r in original_text["train_captions"]
+    ] != [
+        decode_words(r, relabelled_text["idx_to_word"]) for r in relabelled_text["train_captions"]
+    ]
+
+
+def test_garments_never_overlap_and_stay_on_the_canvas():
+    full = np.full((5, 28, 28), 255, dtype=np.uint8)
+    scenes = sample_scenes(full, 300, np.random.default_rng(0))
+    lit = (scenes.canvases > 0).reshape(300, -1).sum(axis=1)
+    assert np.array_equal(lit, [28 * 28 * len(s) for s in scenes.sources])
+    assert {len(c) for c in scenes.cells} == {1, 2, 3}
+    assert all(tuple(cells) in LAYOUTS[len(cells)] for cells in scenes.cells)
+
+
+def test_window_features_are_the_cnn_features_of_each_window(cnn):
+    rng = np.random.default_rng(0)
+    canvases = rng.integers(0, 256, size=(2, CANVAS, CANVAS), dtype=np.uint8)
+    canvases[1] = 0
+    features = scene_features(cnn, canvases).reshape(2, 9, 256)
+    for k, (y, x) in enumerate([(y, x) for y in ANCHORS for x in ANCHORS]):
+        window = torch.from_numpy(canvases[:, y : y + 28, x : x + 28]).float().div(255)
+        with torch.no_grad():
+            expected = cnn.features(window.unsqueeze(1)).numpy()
+        np.testing.assert_allclose(features[:, k], expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_every_layout_gets_five_different_short_captions(count):
+    rng = np.random.default_rng(count)
+    for cells in LAYOUTS[count]:
+        labels = rng.integers(0, 10, size=count).tolist()
+        if count > 1 and rng.random() < 0.3:
+            labels = [labels[0]] * count  # same-class scenes take their own wording
+        captions = describe_scene(labels, list(cells), rng)
+        assert len(set(captions)) == 5
+        assert all(len(c.split()) <= MAX_WORDS for c in captions)
+
+
+def test_pair_relations_say_where_the_garments_are():
+    rng = np.random.default_rng(0)
+    texts = " | ".join(" | ".join(describe_scene([8, 3], [(1, 0), (1, 2)], rng)) for _ in range(20))
+    assert "bag to the left of a dress" in texts or "bag left of a dress" in texts
+    assert "above" not in texts and "below" not in texts
+    assert "dress on the right" in texts or "dress on the right side" in texts
