@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +58,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
 
     try:
         state = torch.load(Path(path), map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, ValueError) as error:  # torch's unpickling errors
+    except (RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as error:
         raise CorruptFileError(f"{path} is not a vislab captioning checkpoint: {error}") from error
     if not isinstance(state, dict) or "model" not in state:
         raise CorruptFileError(f"{path} is not a vislab captioning checkpoint")

@@ -1,0 +1,142 @@
+"""A gallery of captioned images: generated and ground-truth captions for images of a split,
+written as a PNG grid or a self-contained HTML page (what `vislab caption sample` makes)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from PIL import Image
+
+from vislab.atomic_files import atomic_savefig, atomic_write_text
+from vislab.captioning.captioners import load_captioner
+from vislab.datasets.coco import decode_captions, load_coco_data
+from vislab.datasets.image_urls import image_from_url
+from vislab.errors import InvalidInputError
+
+PLACEHOLDER_SIZE = 128
+
+
+@dataclass
+class CaptionedImage:
+    url: str
+    image: np.ndarray | None  # (H, W, 3) uint8, None when the url could not be read
+    generated: str
+    ground_truth: list[str]
+
+
+def _clean(text: str) -> str:
+    return " ".join(w for w in text.split() if w not in ("<START>", "<END>", "<NULL>"))
+
+
+def caption_images(
+    checkpoint: str | os.PathLike,
+    data_dir: str | os.PathLike | None,
+    split: str = "val",
+    num: int = 8,
+    beam_size: int = 3,
+    max_length: int = 30,
+    seed: int = 0,
+) -> list[CaptionedImage]:
+    """Caption `num` random images (distinct, drawn with `seed`) of a split with a checkpoint."""
+    if split not in ("train", "val"):
+        raise InvalidInputError(f"split must be train or val, not {split!r}")
+    captioner = load_captioner(checkpoint)
+    data = load_coco_data(data_dir)
+    image_idxs = data[f"{split}_image_idxs"]
+    images = np.unique(image_idxs)
+    chosen = np.random.default_rng(seed).permutation(images)[:num]
+    sampled = captioner.sample(
+        data[f"{split}_features"][chosen], max_length=max_length, beam_size=beam_size
+    )
+    items = []
+    for image, caption in zip(chosen, sampled, strict=True):
+        truths = data[f"{split}_captions"][image_idxs == image]
+        url = str(data[f"{split}_urls"][image])
+        items.append(
+            CaptionedImage(
+                url=url,
+                image=image_from_url(url),
+                generated=_clean(decode_captions(caption, captioner.idx_to_word)),
+                ground_truth=[_clean(t) for t in decode_captions(truths, captioner.idx_to_word)],
+            )
+        )
+    return items
+
+
+def _placeholder() -> np.ndarray:
+    return np.full((PLACEHOLDER_SIZE, PLACEHOLDER_SIZE, 3), 200, dtype=np.uint8)
+
+
+def write_gallery_png(items: list[CaptionedImage], out: Path, title: str = "") -> Path:
+    columns = min(4, max(len(items), 1))
+    rows = -(-len(items) // columns)
+    figure = Figure(figsize=(4 * columns, 4.2 * rows))
+    for k, item in enumerate(items):
+        axes = figure.add_subplot(rows, columns, k + 1)
+        axes.imshow(item.image if item.image is not None else _placeholder())
+        if item.image is None:
+            axes.text(0.5, 0.5, "image unavailable", ha="center", transform=axes.transAxes)
+        truth = item.ground_truth[0] if item.ground_truth else ""
+        axes.set_title(f"{item.generated}\nGT: {truth}", fontsize=8, wrap=True)
+        axes.axis("off")
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return atomic_savefig(figure, out, dpi=80)
+
+
+def _data_uri(image: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def write_gallery_html(items: list[CaptionedImage], out: Path, title: str = "") -> Path:
+    cards = []
+    for item in items:
+        if item.image is None:
+            picture = f'<div class="missing">image unavailable<br>{html.escape(item.url)}</div>'
+        else:
+            picture = f'<img src="{_data_uri(item.image)}" alt="{html.escape(item.url)}">'
+        truths = "".join(f"<li>{html.escape(t)}</li>" for t in item.ground_truth)
+        cards.append(
+            f"<figure>{picture}<figcaption><b>{html.escape(item.generated)}</b>"
+            f"<ul>{truths}</ul></figcaption></figure>"
+        )
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif}figure{display:inline-block;width:260px;"
+        "vertical-align:top;margin:8px}img{max-width:256px}.missing{width:256px;height:160px;"
+        "background:#ccc;font-size:11px;overflow:hidden}</style></head>"
+        f"<body><h1>{html.escape(title)}</h1><p>Bold: generated caption; list: ground truth.</p>"
+        f"{''.join(cards)}</body></html>"
+    )
+    return atomic_write_text(out, page)
+
+
+def write_caption_gallery(
+    checkpoint: str | os.PathLike,
+    data_dir: str | os.PathLike | None,
+    out: str | os.PathLike,
+    split: str = "val",
+    num: int = 8,
+    beam_size: int = 3,
+    max_length: int = 30,
+    seed: int = 0,
+) -> Path:
+    """Caption `num` images of `split` and write `out` (.png grid or .html page)."""
+    out = Path(out)
+    if out.suffix.lower() not in (".png", ".html"):
+        raise InvalidInputError(f"--out must end in .png or .html, not {out.name!r}")
+    items = caption_images(checkpoint, data_dir, split, num, beam_size, max_length, seed)
+    title = f"{Path(checkpoint).name}: {split} images, beam size {beam_size}"
+    if out.suffix.lower() == ".png":
+        return write_gallery_png(items, out, title)
+    return write_gallery_html(items, out, title)

@@ -1,0 +1,84 @@
+"""`vislab caption train|sample`: train a registered captioner; caption images with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vislab.captioning.captioners import CAPTIONERS, train_captioner
+
+TRAIN_DESCRIPTION = (
+    "Train a captioner on a folder in the course's coco_captioning layout. Writes OUT/last.pt "
+    "every epoch, OUT/best.pt (best validation loss), OUT/history.json and OUT/loss_curve.png; "
+    "--resume continues from OUT/last.pt."
+)
+
+
+def _train(args) -> None:
+    options = {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "device": args.device,
+        "resume": args.resume,
+        "max_train": args.max_train,
+        "progress": True,
+    }
+    optional = {"learning_rate": args.learning_rate, "lr_decay": args.lr_decay}
+    options.update({key: value for key, value in optional.items() if value is not None})
+    result = train_captioner(args.model, args.data, args.out, **options)
+    history = result.history
+    if history.get("val_loss"):
+        print(f"final validation loss: {history['val_loss'][-1]:.4f}")
+    print(result.best_checkpoint)
+    print(Path(args.out) / "loss_curve.png")
+
+
+def _sample(args) -> None:
+    from vislab.captioning.sample_gallery import write_caption_gallery
+
+    out = write_caption_gallery(
+        args.checkpoint,
+        args.data,
+        args.out,
+        split=args.split,
+        num=args.num,
+        beam_size=args.beam_size,
+        max_length=args.max_length,
+        seed=args.seed,
+    )
+    print(out)
+
+
+def register(groups) -> None:
+    train = groups["caption"].add_parser(
+        "train", help="train an RNN, LSTM or Transformer captioner", description=TRAIN_DESCRIPTION
+    )
+    models = ", ".join(f"{name}: {entry.description}" for name, entry in CAPTIONERS.items())
+    train.add_argument("--model", choices=sorted(CAPTIONERS), default="rnn", help=models)
+    train.add_argument("--data", help="coco_captioning folder (default: $VISLAB_COCO_DIR)")
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--batch-size", type=int, default=100)
+    train.add_argument("--learning-rate", type=float, help="default: the model's own")
+    train.add_argument("--lr-decay", type=float, help="per-epoch decay (rnn, lstm; default 0.95)")
+    train.add_argument("--max-train", type=int, help="subsample this many training captions")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="cpu", help="cpu or cuda (transformer only)")
+    train.add_argument("--out", required=True, help="output folder")
+    train.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    train.set_defaults(handler=_train)
+
+    sample = groups["caption"].add_parser(
+        "sample",
+        help="caption images with a trained checkpoint",
+        description="Caption --num images of a split and write a PNG grid or an HTML page "
+        "with the generated and the ground-truth captions.",
+    )
+    sample.add_argument("--checkpoint", required=True, help="best.pt or last.pt of a run")
+    sample.add_argument("--data", help="coco_captioning folder (default: $VISLAB_COCO_DIR)")
+    sample.add_argument("--split", choices=["train", "val"], default="val")
+    sample.add_argument("--num", type=int, default=8)
+    sample.add_argument("--beam-size", type=int, default=3)
+    sample.add_argument("--max-length", type=int, default=30)
+    sample.add_argument("--seed", type=int, default=0, help="which images are drawn")
+    sample.add_argument("--out", default="captions.png", help="output .png or .html file")
+    sample.set_defaults(handler=_sample)

@@ -1,0 +1,77 @@
+"""`vislab caption train|sample` in-process, and one real subprocess run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from vislab.cli.main import main
+
+
+def test_train_then_sample_in_process(tiny_coco_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["caption", "train", "--model", "lstm", "--data", str(tiny_coco_dir), "--epochs", "2"]
+    assert main([*args, "--batch-size", "25", "--max-train", "40", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert str(out / "best.pt") in printed and str(out / "loss_curve.png") in printed
+    assert (
+        main([*args, "--batch-size", "25", "--max-train", "40", "--out", str(out), "--resume"]) == 0
+    )
+    page = tmp_path / "samples.html"
+    sample = [
+        "caption",
+        "sample",
+        "--checkpoint",
+        str(out / "best.pt"),
+        "--data",
+        str(tiny_coco_dir),
+    ]
+    assert main([*sample, "--num", "4", "--beam-size", "2", "--out", str(page)]) == 0
+    assert page.is_file() and str(page) in capsys.readouterr().out
+
+
+def test_user_errors_exit_1(tiny_coco_dir, tmp_path, capsys):
+    assert (
+        main(
+            [
+                "caption",
+                "sample",
+                "--checkpoint",
+                str(tmp_path / "no.pt"),
+                "--data",
+                str(tiny_coco_dir),
+            ]
+        )
+        == 1
+    )
+    assert "vislab: error:" in capsys.readouterr().err
+    assert main(["caption", "train", "--data", str(tmp_path / "none"), "--out", str(tmp_path)]) == 1
+    assert "get_datasets.sh" in capsys.readouterr().err
+
+
+def test_subprocess_smoke(tiny_coco_dir, tmp_path):
+    src = Path(__file__).resolve().parents[2] / "src"
+    env = {**os.environ, "PYTHONPATH": str(src), "VISLAB_COCO_DIR": str(tiny_coco_dir)}
+    command = [
+        sys.executable,
+        "-m",
+        "vislab",
+        "caption",
+        "train",
+        "--model",
+        "rnn",
+        "--epochs",
+        "1",
+    ]
+    done = subprocess.run(
+        [*command, "--batch-size", "50", "--out", str(tmp_path / "run")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "run" / "best.pt").is_file()
