@@ -116,7 +116,7 @@ def _read_label_map(path: Path) -> dict[int, str]:
             array = _LabelMapUnpickler(handle).load()
     except (KeyError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError, EOFError) as error:
         raise CorruptFileError(f"{path}: cannot read its label_map ({error})") from error
-    table = array.item() if isinstance(array, np.ndarray) else array
+    table = array.item() if isinstance(array, np.ndarray) and array.shape == () else array
     if not isinstance(table, dict) or not all(
         isinstance(k, (int, np.integer)) and isinstance(v, str) for k, v in table.items()
     ):

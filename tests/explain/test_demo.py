@@ -1,0 +1,19 @@
+"""The explain part of the demo: a tiny-budget run writes every figure and reuses them."""
+
+from __future__ import annotations
+
+from vislab.explain.demo import run_demo
+
+
+def test_tiny_demo_writes_figures_and_reuses_them(tmp_path):
+    sections = run_demo(tmp_path, budget="tiny")
+    assert [s.title for s in sections] == ["Saliency maps", "Fooling images", "Class visualization"]
+    assert all(s.error is None for s in sections), [s.error for s in sections]
+    figures = [f.path for s in sections for f in s.figures]
+    assert len(figures) >= 6 and all(path.is_file() for path in figures)
+    assert all(f.caption for s in sections for f in s.figures)
+    assert any("tiny budget" in note for s in sections for note in s.notes)
+    before = {path: path.stat().st_mtime_ns for path in figures}
+    again = run_demo(tmp_path, budget="tiny")
+    assert {f.path: f.path.stat().st_mtime_ns for s in again for f in s.figures} == before
+    assert [t.rows for s in again for t in s.tables] == [t.rows for s in sections for t in s.tables]
