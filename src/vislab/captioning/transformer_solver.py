@@ -1,0 +1,246 @@
+"""The course's `CaptioningSolverTransformer`: Adam on the masked word cross-entropy, made to run
+on a device and, unchanged, under DistributedDataParallel.
+
+Batches: each epoch deals a seeded permutation of the training captions into
+`num_train // batch_size` batches (the course drew batches with replacement; a permutation makes
+every caption count once per epoch). Under DDP with K processes, rank r takes every K-th caption
+of each global batch (`DistributedContext.shard`), so the union of the ranks' batches is the
+single-process batch; with the course's loss normalisation and DDP's gradient averaging, K
+processes follow the single-process run up to floating-point reduction order.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from vislab.atomic_files import atomic_torch_save
+from vislab.errors import CorruptFileError, InvalidInputError
+from vislab.torch_nn.distributed import DistributedContext
+
+logger = logging.getLogger(__name__)
+
+EXTRA_OPTIONS = {
+    "device": "cpu",
+    "seed": 0,
+    "context": None,
+    "checkpoint_dir": None,
+    "max_val_captions": 1000,
+    "progress": False,
+}
+COURSE_OPTIONS = {
+    "learning_rate": 0.001,
+    "batch_size": 100,
+    "num_epochs": 10,
+    "print_every": 10,
+    "verbose": True,
+}
+
+
+def transformer_temporal_softmax_loss(x, y, mask) -> torch.Tensor:
+    """Masked cross-entropy averaged over all N*T positions (the course's normalisation).
+
+    x: (N, T, V) scores; y: (N, T) target ids; mask: (N, T), 1 where the target counts.
+    """
+    N, T, V = x.shape
+    losses = F.cross_entropy(x.reshape(N * T, V), y.reshape(N * T), reduction="none")
+    return (losses * mask.reshape(N * T)).mean()
+
+
+class CaptioningSolverTransformer:
+    """Trains a `CaptioningTransformer` on the course's data dict.
+
+    Course keywords: learning_rate=0.001, batch_size=100, num_epochs=10, print_every=10,
+    verbose=True (the loss is logged, not printed). Beyond the course: device="cpu", seed=0
+    (epoch orders and per-epoch dropout seeds), context=None (a `DistributedContext`; None runs
+    in one process), checkpoint_dir=None (writes last.pt every epoch and best.pt at the best
+    validation loss, on rank 0 only), max_val_captions=1000 (validation subset), progress=False
+    (a tqdm bar on rank 0). Unknown keywords raise ValueError.
+    """
+
+    def __init__(self, model, data: dict, idx_to_word, **kwargs):
+        options = {**COURSE_OPTIONS, **EXTRA_OPTIONS}
+        unknown = sorted(set(kwargs) - set(options))
+        if unknown:
+            raise ValueError("Unrecognized arguments " + ", ".join(f'"{k}"' for k in unknown))
+        options.update(kwargs)
+        self.learning_rate = options["learning_rate"]
+        self.batch_size = options["batch_size"]
+        self.num_epochs = options["num_epochs"]
+        self.print_every = options["print_every"]
+        self.verbose = options["verbose"]
+        self.seed = options["seed"]
+        self.max_val_captions = options["max_val_captions"]
+        self.progress = options["progress"]
+        checkpoint_dir = options["checkpoint_dir"]
+        self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
+        self.context = options["context"] or DistributedContext(
+            device=torch.device(options["device"])
+        )
+        self.device = self.context.device
+        self.model = model.to(self.device)
+        self.data = data
+        self.idx_to_word = idx_to_word
+        self.local_batch_size = self.context.local_batch_size(self.batch_size)
+        self._tensors = {
+            key: torch.as_tensor(np.asarray(data[key])).to(self.device)
+            for key in ("train_captions", "train_image_idxs", "train_features")
+        }
+        self._tensors["train_features"] = self._tensors["train_features"].float()
+        self.training_model = self.context.wrap(self.model)
+        self.optim = torch.optim.Adam(self.model.parameters(), self.learning_rate)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.epoch = 0
+        self.loss_history: list[float] = []
+        self.epoch_loss_history: list[float] = []
+        self.val_loss_history: list[float] = []
+        self.best_val_loss = float("inf")
+
+    @property
+    def iterations_per_epoch(self) -> int:
+        num_train = self._tensors["train_captions"].shape[0]
+        if num_train < self.batch_size:
+            raise InvalidInputError(
+                f"batch size {self.batch_size} is larger than the {num_train} training captions"
+            )
+        return num_train // self.batch_size
+
+    def train(self) -> None:
+        """Train from the current epoch up to `num_epochs` (continues after `load_state_dict`)."""
+        per_epoch = self.iterations_per_epoch
+        bar = tqdm(
+            total=self.num_epochs * per_epoch,
+            initial=self.epoch * per_epoch,
+            disable=not (self.progress and self.context.is_main),
+            unit="it",
+        )
+        with bar:
+            while self.epoch < self.num_epochs:
+                self._end_epoch(self.train_epoch(bar))
+
+    def train_epoch(self, bar=None) -> float:
+        """One pass over the training captions; returns the mean loss of its iterations."""
+        num_train = self._tensors["train_captions"].shape[0]
+        order = self.context.shard(num_train, epoch_seed=self.seed * 100_003 + self.epoch)
+        # Dropout masks: a fresh, reproducible stream per epoch and rank (resumes exactly).
+        torch.manual_seed(self.seed * 100_003 + self.epoch * 1_009 + self.context.rank)
+        self.model.train()
+        b, losses = self.local_batch_size, []
+        num_iterations = self.num_epochs * self.iterations_per_epoch
+        for i in range(self.iterations_per_epoch):
+            losses.append(self._step(order[i * b : (i + 1) * b]))
+            t = self.epoch * self.iterations_per_epoch + i
+            if self.verbose and t % self.print_every == 0:
+                logger.info("(Iteration %d / %d) loss: %f", t + 1, num_iterations, losses[-1])
+            if bar is not None:
+                bar.set_postfix(loss=f"{losses[-1]:.3f}", epoch=self.epoch + 1)
+                bar.update()
+        self.epoch += 1
+        return float(np.mean(losses))
+
+    def _step(self, index: torch.Tensor) -> float:
+        captions, features = self._minibatch(index.to(self.device), "train")
+        captions_in, captions_out = captions[:, :-1], captions[:, 1:]
+        mask = captions_out != self.model._null
+        scores = self.training_model(features, captions_in)
+        loss = transformer_temporal_softmax_loss(scores, captions_out, mask)
+        self.optim.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optim.step()
+        value = float(self.context.all_reduce_mean(loss.detach()))
+        self.loss_history.append(value)
+        return value
+
+    def _minibatch(self, index: torch.Tensor, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        captions = self._tensors[f"{split}_captions"][index].long()  # (N, T+1)
+        image_idxs = self._tensors[f"{split}_image_idxs"][index].long()
+        return captions, self._tensors[f"{split}_features"][image_idxs]  # (N, D)
+
+    def _end_epoch(self, mean_loss: float) -> None:
+        self.epoch_loss_history.append(mean_loss)
+        val_loss = self.validation_loss()
+        self.val_loss_history.append(val_loss)
+        score = mean_loss if np.isnan(val_loss) else val_loss
+        improved = score < self.best_val_loss
+        self.best_val_loss = min(score, self.best_val_loss)
+        logger.info("epoch %d: train %.4f, val %.4f", self.epoch, mean_loss, val_loss)
+        if self.checkpoint_dir is not None and self.context.is_main:
+            self.save_checkpoint(self.checkpoint_dir / "last.pt")
+            if improved:
+                self.save_checkpoint(self.checkpoint_dir / "best.pt")
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        return {
+            "train_loss": list(self.loss_history),
+            "epoch_train_loss": list(self.epoch_loss_history),
+            "val_loss": list(self.val_loss_history),
+        }
+
+    @torch.no_grad()
+    def validation_loss(self, batch_size: int = 500) -> float:
+        """The course's loss on a fixed, evenly spaced subset of `max_val_captions` validation
+        captions, in eval mode; the ranks share the captions and the result is reduced."""
+        if "val_captions" not in self._tensors:
+            for key in ("val_captions", "val_image_idxs", "val_features"):
+                self._tensors[key] = torch.as_tensor(np.asarray(self.data[key])).to(self.device)
+            self._tensors["val_features"] = self._tensors["val_features"].float()
+        total = self._tensors["val_captions"].shape[0]
+        count = min(total, self.max_val_captions)
+        rows = torch.linspace(0, max(total - 1, 0), steps=count).long().to(self.device)
+        index = rows[self.context.rank :: self.context.world_size]
+        was_training = self.model.training
+        self.model.eval()
+        sums = torch.zeros(2, dtype=torch.float64, device=self.device)  # loss sum, positions
+        for start in range(0, len(index), batch_size):
+            captions, features = self._minibatch(index[start : start + batch_size], "val")
+            scores = self.model(features, captions[:, :-1])
+            mask = captions[:, 1:] != self.model._null
+            sums[0] += (
+                transformer_temporal_softmax_loss(scores, captions[:, 1:], mask) * mask.numel()
+            )
+            sums[1] += mask.numel()
+        self.model.train(was_training)
+        sums = self.context.all_reduce_mean(sums)
+        return float(sums[0] / sums[1]) if sums[1] > 0 else float("nan")
+
+    def state_dict(self) -> dict:
+        """Everything to sample or resume: plain values and tensors (`weights_only` loads it)."""
+        return {
+            "model": "transformer",
+            "config": dict(self.model.config),
+            "word_to_idx": dict(self.model.word_to_idx),
+            "state_dict": self.model.state_dict(),
+            "optimizer": self.optim.state_dict(),
+            "solver": {"batch_size": self.batch_size, "learning_rate": self.learning_rate},
+            "seed": self.seed,
+            "epoch": self.epoch,
+            "history": self.history,
+            "best_val_loss": self.best_val_loss,
+        }
+
+    def save_checkpoint(self, path: str | os.PathLike) -> Path:
+        return atomic_torch_save(self.state_dict(), path)
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from a checkpoint of the same model; the data order continues exactly."""
+        if state.get("model") != "transformer" or state["config"] != self.model.config:
+            raise CorruptFileError(
+                f"checkpoint holds a {state.get('model')} {state.get('config')}, not this "
+                f"transformer {self.model.config}"
+            )
+        self.model.load_state_dict(state["state_dict"])
+        self.optim.load_state_dict(state["optimizer"])
+        self.epoch = int(state["epoch"])
+        self.loss_history = [float(v) for v in state["history"]["train_loss"]]
+        self.epoch_loss_history = [float(v) for v in state["history"]["epoch_train_loss"]]
+        self.val_loss_history = [float(v) for v in state["history"]["val_loss"]]
+        self.best_val_loss = float(state["best_val_loss"])
