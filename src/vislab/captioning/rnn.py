@@ -20,8 +20,6 @@ from vislab.numpy_nn import (
     rnn_backward,
     rnn_forward,
     rnn_step_forward,
-    temporal_affine_backward,
-    temporal_affine_forward,
     temporal_softmax_loss,
     word_embedding_backward,
     word_embedding_forward,
@@ -96,31 +94,53 @@ class CaptioningRNN:
         """
         p = self.params
         captions_in, captions_out = captions[:, :-1], captions[:, 1:]
-        mask = captions_out != self._null
         h0, cache_proj = affine_forward(
             features.astype(self.dtype, copy=False), p["W_proj"], p["b_proj"]
         )
         x, cache_embed = word_embedding_forward(captions_in, p["W_embed"])
-        forward, backward = (
-            (rnn_forward, rnn_backward)
-            if self.cell_type == "rnn"
-            else (
-                lstm_forward,
-                lstm_backward,
-            )
-        )
+        if self.cell_type == "rnn":
+            forward, backward = rnn_forward, rnn_backward
+        else:
+            forward, backward = lstm_forward, lstm_backward
         h, cache_cell = forward(x, h0, p["Wx"], p["Wh"], p["b"])
-        scores, cache_vocab = temporal_affine_forward(h, p["W_vocab"], p["b_vocab"])
-        loss, dscores = temporal_softmax_loss(scores, captions_out, mask)
+        loss, vocab_backward = self._vocab_loss(h, captions_out)
         if not compute_grads:
             return loss, {}
 
         grads = {}
-        dh, grads["W_vocab"], grads["b_vocab"] = temporal_affine_backward(dscores, cache_vocab)
+        dh, grads["W_vocab"], grads["b_vocab"] = vocab_backward()
         dx, dh0, grads["Wx"], grads["Wh"], grads["b"] = backward(dh, cache_cell)
         grads["W_embed"] = word_embedding_backward(dx, cache_embed)
         _, grads["W_proj"], grads["b_proj"] = affine_backward(dh0, cache_proj)
         return loss, grads
+
+    def _vocab_loss(self, h: np.ndarray, captions_out: np.ndarray):
+        """Temporal affine to V + temporal softmax loss, computed only where the target is
+        not `<NULL>` (masked steps add nothing to the loss or the gradients).
+
+        h: (N, T, H) hidden states; captions_out: (N, T) targets. Returns the loss and a
+        function giving dh (N, T, H), dW_vocab, db_vocab.
+        """
+        N, T, H = h.shape
+        h_time = h.transpose(1, 0, 2)  # (T, N, H); contiguous when h came from rnn/lstm_forward
+        keep = (captions_out != self._null).T  # (T, N)
+        h_kept = h_time[keep]  # (M, H), M unmasked steps
+        scores, cache = affine_forward(h_kept, self.params["W_vocab"], self.params["b_vocab"])
+        targets = captions_out.T[keep]  # (M,)
+        loss, dscores = temporal_softmax_loss(
+            scores[None], targets[None], np.ones((1, len(targets)), bool)
+        )
+        loss /= N  # temporal_softmax_loss divided by its batch of 1; the course divides by N
+
+        def backward():
+            dscores_kept = dscores[0]
+            dscores_kept *= 1 / N
+            dh_kept, dW, db = affine_backward(dscores_kept, cache)
+            dh_time = np.zeros((T, N, H), dtype=dh_kept.dtype)
+            dh_time[keep] = dh_kept
+            return dh_time.transpose(1, 0, 2), dW, db
+
+        return loss, backward
 
     def initial_state(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """features (N, D) -> hidden state h0 (N, H) and cell state c0 = 0 (N, H)."""

@@ -74,13 +74,16 @@ def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.
         config["v"] = np.zeros_like(w)
     beta1, beta2, m, v = config["beta1"], config["beta2"], config["m"], config["v"]
     config["t"] = t = config["t"] + 1
+    scratch = np.multiply(dw, 1 - beta1)  # the one temporary, reused below
     m *= beta1
-    m += (1 - beta1) * dw
+    m += scratch
+    np.multiply(dw, dw, out=scratch)
+    scratch *= 1 - beta2
     v *= beta2
-    v += (1 - beta2) * (dw * dw)
-    denominator = np.sqrt(v)
+    v += scratch
+    denominator = np.sqrt(v, out=scratch)  # sqrt(v / (1 - beta2^t)) + eps
     denominator *= 1 / np.sqrt(1 - beta2**t)
     denominator += config["epsilon"]
-    step = np.divide(m, denominator, out=denominator)
-    step *= config["learning_rate"] / (1 - beta1**t)
-    return w - step, config
+    step = np.divide(m, denominator, out=scratch)
+    step *= -config["learning_rate"] / (1 - beta1**t)
+    return np.add(w, step, out=step), config
