@@ -1,4 +1,5 @@
-"""Image captioning: numpy RNN/LSTM captioner, solver, captioner registry, data helpers."""
+"""Image captioning: numpy RNN/LSTM and torch Transformer captioners, solvers, captioner registry,
+data helpers."""
 
 from vislab.captioning.captioners import (
     CAPTIONERS,
@@ -10,6 +11,8 @@ from vislab.captioning.captioners import (
 from vislab.captioning.numpy_beam_search import beam_search
 from vislab.captioning.rnn import CaptioningRNN
 from vislab.captioning.solver import CaptioningSolver
+from vislab.captioning.transformer import CaptioningTransformer
+from vislab.captioning.transformer_solver import CaptioningSolverTransformer
 from vislab.datasets.coco import (
     decode_captions,
     load_coco_data,
@@ -17,12 +20,17 @@ from vislab.datasets.coco import (
     write_coco_data,
 )
 from vislab.datasets.image_urls import image_from_url
+from vislab.torch_nn import MultiHeadAttention, PositionalEncoding
 
 __all__ = [
     "CAPTIONERS",
     "CaptionerType",
     "CaptioningRNN",
     "CaptioningSolver",
+    "CaptioningSolverTransformer",
+    "CaptioningTransformer",
+    "MultiHeadAttention",
+    "PositionalEncoding",
     "TrainedCaptioner",
     "beam_search",
     "decode_captions",

@@ -1,0 +1,43 @@
+"""`vislab caption train|sample|eval` with `--model transformer`, in-process."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from vislab.captioning import load_captioner
+from vislab.cli.main import main
+
+
+def test_train_resume_sample_and_eval_a_transformer(tiny_coco_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    train = ["caption", "train", "--model", "transformer", "--data", str(tiny_coco_dir)]
+    train += ["--batch-size", "25", "--out", str(out)]
+    assert main([*train, "--epochs", "1"]) == 0
+    assert str(out / "best.pt") in capsys.readouterr().out
+    assert main([*train, "--epochs", "2", "--resume"]) == 0
+    state = torch.load(out / "last.pt", weights_only=True)
+    assert state["epoch"] == 2 and len(state["history"]["train_loss"]) == 4
+
+    captioner = load_captioner(out / "best.pt")
+    assert captioner.model_name == "transformer"
+
+    page = tmp_path / "samples.html"
+    sample = ["caption", "sample", "--checkpoint", str(out / "best.pt")]
+    sample += ["--data", str(tiny_coco_dir), "--num", "3", "--beam-size", "2", "--out", str(page)]
+    assert main(sample) == 0
+    assert page.is_file()
+
+    scores = tmp_path / "scores.json"
+    evaluate = ["caption", "eval", "--checkpoint", str(out / "best.pt")]
+    evaluate += ["--data", str(tiny_coco_dir), "--max-images", "4", "--out", str(scores)]
+    assert main(evaluate) == 0
+    assert scores.is_file() and json.loads(scores.read_text())
+
+
+def test_cuda_without_cuda_is_a_one_line_error(tiny_coco_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    args = ["caption", "train", "--model", "transformer", "--data", str(tiny_coco_dir)]
+    assert main([*args, "--device", "cuda", "--out", str(tmp_path / "run")]) == 1
+    assert "CUDA is not available" in capsys.readouterr().err
