@@ -33,7 +33,9 @@ def _locate(finder) -> str:
 
 def data_locations() -> dict[str, str]:
     """Where each data set and weights file was found, or why not."""
+    from vislab.backbones.efficientnet_lite0 import packaged_weights_path
     from vislab.backbones.fmnist_cnn import shipped_weights_path
+    from vislab.backbones.squeezenet import find_squeezenet_weights, hub_cache_dir
     from vislab.datasets.mnist import find_mnist_dir
 
     def fmnist_weights() -> Path:
@@ -42,9 +44,17 @@ def data_locations() -> dict[str, str]:
             raise VislabError(f"{path} is missing; run `vislab data train-fmnist-cnn`")
         return path
 
+    def squeezenet_weights() -> Path:
+        path = find_squeezenet_weights()
+        if path is None:
+            raise VislabError(f"put squeezenet1_1-b8a52dc0.pth in {hub_cache_dir()}")
+        return path
+
     locations = {
         "Fashion-MNIST": _locate(find_mnist_dir),
         "Fashion-MNIST CNN weights": _locate(fmnist_weights),
+        "EfficientNet-Lite0 weights": _locate(packaged_weights_path),
+        "SqueezeNet 1.1 weights": _locate(squeezenet_weights),
     }
     coco = os.environ.get("VISLAB_COCO_DIR")
     locations["COCO captions (VISLAB_COCO_DIR)"] = coco if coco else "not set"
