@@ -28,6 +28,7 @@ from vislab.explain.image_transforms import (
 from vislab.explain.targets import Target, target_index
 
 COURSE_NUMEL = 3 * 224 * 224  # the course's defaults are tuned for this input
+SMALL_INPUT = 64  # below this height the blur defaults change (see create_class_visualization)
 
 
 class ClassVisualization(NamedTuple):
@@ -74,8 +75,9 @@ def create_class_visualization(
     """Generate an image that maximises the score of target_y (an index or a class name).
 
     Keyword arguments (course defaults): l2_reg 1e-3, learning_rate 25 (scaled by
-    sqrt(C*H*W / 3*224*224) for other sizes), num_iterations 100, blur_every 10,
-    blur_sigma 0.5, max_jitter 16 (scaled by H / 224), show_every 25 (snapshot period),
+    sqrt(C*H*W / 3*224*224) for other sizes), num_iterations 100, blur_every 10 (5 below
+    64x64), blur_sigma 0.5 (0.7 below 64x64), max_jitter 16 (scaled by H / 224),
+    show_every 25 (snapshot period),
     seed 0, progress False. The input shape and clamping range come from the model when it
     is an ImageClassifier, else 3x224x224 with SqueezeNet normalisation.
     """
@@ -84,8 +86,10 @@ def create_class_visualization(
     l2_reg = kwargs.pop("l2_reg", 1e-3)
     learning_rate = kwargs.pop("learning_rate", 25 * scale)
     num_iterations = kwargs.pop("num_iterations", 100)
-    blur_every = kwargs.pop("blur_every", 10)
-    blur_sigma = kwargs.pop("blur_sigma", 0.5)
+    # Small inputs (Fashion-MNIST's 28x28) look far cleaner with more blur; chosen by eye.
+    small = H < SMALL_INPUT
+    blur_every = kwargs.pop("blur_every", 5 if small else 10)
+    blur_sigma = kwargs.pop("blur_sigma", 0.7 if small else 0.5)
     max_jitter = kwargs.pop("max_jitter", max(1, round(16 * H / 224)))
     show_every = kwargs.pop("show_every", 25)
     seed = kwargs.pop("seed", 0)

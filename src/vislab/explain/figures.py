@@ -33,11 +33,18 @@ def saliency_figure(
     return figure
 
 
-def image_row_figure(panels: Sequence[tuple[Image.Image, str]], heading: str) -> Figure:
-    """A row of titled images (original, fooling image, differences; or final images)."""
-    figure = Figure(figsize=(3.0 * len(panels), 3.6), layout="constrained")
-    axes = figure.subplots(1, len(panels), squeeze=False)[0]
-    for axis, (image, title) in zip(axes, panels, strict=True):
+def image_row_figure(
+    panels: Sequence[tuple[Image.Image, str]], heading: str, columns: int | None = None
+) -> Figure:
+    """Titled images in rows of `columns` (default: one row): original, fooling image and
+    differences; or the final images of several classes."""
+    columns = columns or len(panels)
+    rows = -(-len(panels) // columns)
+    figure = Figure(figsize=(3.0 * columns, 0.4 + 3.0 * rows), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False).flatten()
+    for axis in axes[len(panels) :]:
+        axis.axis("off")
+    for axis, (image, title) in zip(axes, panels, strict=False):
         _show(axis, image, title)
     figure.suptitle(heading, fontsize=11)
     return figure

@@ -172,7 +172,8 @@ def explain_classes(
         )
         panels.append((result.image, _label(classifier, index)))
     heading = f"class visualizations, {classifier.name}, {num_iterations} iterations"
-    return atomic_savefig(image_row_figure(panels, heading), Path(out_path), dpi=90)
+    figure = image_row_figure(panels, heading, columns=min(len(panels), 5))
+    return atomic_savefig(figure, Path(out_path), dpi=90)
 
 
 def top1_correct(classifier: ImageClassifier, images: Sequence[Image.Image], labels) -> int:
