@@ -13,7 +13,8 @@ from vislab.cli.main import main
 def test_train_then_sample_in_process(tiny_coco_dir, tmp_path, capsys):
     out = tmp_path / "run"
     args = ["caption", "train", "--model", "lstm", "--data", str(tiny_coco_dir), "--epochs", "2"]
-    assert main([*args, "--batch-size", "25", "--max-train", "40", "--out", str(out)]) == 0
+    options = ["--batch-size", "25", "--max-train", "40", "--blas-threads", "1"]
+    assert main([*args, *options, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert str(out / "best.pt") in printed and str(out / "loss_curve.png") in printed
     assert (

@@ -16,7 +16,7 @@ SMALL = {"batch_size": 25, "hidden_dim": 16, "wordvec_dim": 8, "learning_rate": 
 @pytest.mark.parametrize("model", ["rnn", "lstm"])
 def test_train_then_load_and_sample(tiny_coco_dir, tmp_path, model):
     out = tmp_path / "run"
-    result = train_captioner(model, tiny_coco_dir, out, epochs=2, **SMALL)
+    result = train_captioner(model, tiny_coco_dir, out, epochs=2, blas_threads=1, **SMALL)
     assert result.best_checkpoint == out / "best.pt"
     for name in ("last.pt", "best.pt", "history.json", "loss_curve.png"):
         assert (out / name).is_file(), name
@@ -46,6 +46,8 @@ def test_registry_errors(tiny_coco_dir, tmp_path):
     assert {"rnn", "lstm"} <= set(CAPTIONERS)
     with pytest.raises(InvalidInputError, match="unknown captioner"):
         train_captioner("gru", tiny_coco_dir, tmp_path)
+    with pytest.raises(InvalidInputError, match="no option num_heads"):
+        train_captioner("rnn", tiny_coco_dir, tmp_path, num_heads=2)
     with pytest.raises(InvalidInputError, match="CPU"):
         train_captioner("rnn", tiny_coco_dir, tmp_path, device="cuda")
     with pytest.raises(DataNotFoundError, match="caption train"):

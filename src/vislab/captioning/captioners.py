@@ -11,7 +11,9 @@ when that model is used. A training run writes `out_dir/last.pt` (every epoch), 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import inspect
 import json
 import os
 import pickle
@@ -26,6 +28,7 @@ from vislab.captioning.rnn import CaptioningRNN
 from vislab.captioning.solver import CaptioningSolver, read_checkpoint
 from vislab.datasets.coco import load_coco_data
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
+from vislab.numpy_nn.blas_threads import blas_threads as limit_blas_threads
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,13 @@ def train_captioner(model: str, data_dir, out_dir, **options):
     Returns an object with `.best_checkpoint` (Path) and `.history` (dict of lists).
     """
     entry = _entry(model)
-    return _function(entry, entry.train)(data_dir, out_dir, **entry.options, **options)
+    train = _function(entry, entry.train)
+    parameters = inspect.signature(train).parameters
+    if all(p.kind is not inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        unknown = sorted(set(options) - set(parameters))
+        if unknown:
+            raise InvalidInputError(f"the {model} captioner has no option {', '.join(unknown)}")
+    return train(data_dir, out_dir, **entry.options, **options)
 
 
 def load_captioner(checkpoint_path: str | os.PathLike, device: str = "cpu"):
@@ -163,8 +172,13 @@ def train_numpy_captioner(
     wordvec_dim: int = 256,
     hidden_dim: int = 512,
     max_val_captions: int = 1000,
+    blas_threads: int | None = None,
 ) -> TrainedCaptioner:
-    """Train a numpy CaptioningRNN with Adam; with `resume`, continue from out_dir/last.pt."""
+    """Train a numpy CaptioningRNN with Adam; with `resume`, continue from out_dir/last.pt.
+
+    `blas_threads` limits numpy's OpenBLAS threads while training (1 is much faster for small
+    models on a busy machine); None leaves the setting alone.
+    """
     if device != "cpu":
         raise InvalidInputError(f"the numpy captioners run on the CPU only, not {device!r}")
     if epochs < 1 or batch_size < 1:
@@ -196,7 +210,8 @@ def train_numpy_captioner(
     )
     if resume and (out / "last.pt").is_file():
         solver.resume(out / "last.pt")
-    solver.train()
+    with contextlib.nullcontext() if blas_threads is None else limit_blas_threads(blas_threads):
+        solver.train()
     history = solver.history
     write_history(out, history, title=f"{cell_type} captioner")
     return TrainedCaptioner(out / "best.pt", out / "last.pt", history)

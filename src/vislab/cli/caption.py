@@ -23,7 +23,11 @@ def _train(args) -> None:
         "max_train": args.max_train,
         "progress": True,
     }
-    optional = {"learning_rate": args.learning_rate, "lr_decay": args.lr_decay}
+    optional = {
+        "learning_rate": args.learning_rate,
+        "lr_decay": args.lr_decay,
+        "blas_threads": args.blas_threads,
+    }
     options.update({key: value for key, value in optional.items() if value is not None})
     result = train_captioner(args.model, args.data, args.out, **options)
     history = result.history
@@ -60,6 +64,9 @@ def register(groups) -> None:
     train.add_argument("--batch-size", type=int, default=100)
     train.add_argument("--learning-rate", type=float, help="default: the model's own")
     train.add_argument("--lr-decay", type=float, help="per-epoch decay (rnn, lstm; default 0.95)")
+    train.add_argument(
+        "--blas-threads", type=int, help="numpy BLAS threads (rnn, lstm; 1 suits busy machines)"
+    )
     train.add_argument("--max-train", type=int, help="subsample this many training captions")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu or cuda (transformer only)")
