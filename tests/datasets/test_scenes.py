@@ -70,9 +70,9 @@ def test_layout_round_trips_through_load_coco_data(built):
     assert data["train_captions"].dtype == np.int32
     assert data["val_captions"].shape == (5 * NUM_VAL, 17)
     assert np.array_equal(data["train_image_idxs"], np.repeat(np.arange(NUM_TRAIN), 5))
-    # PCA keeps min(512, num_train) components when there are few training scenes.
-    assert data["train_features"].shape == (NUM_TRAIN, NUM_TRAIN)
-    assert data["val_features"].shape == (NUM_VAL, NUM_TRAIN)
+    # PCA keeps min(512, num_train - 1) components when there are few training scenes.
+    assert data["train_features"].shape == (NUM_TRAIN, NUM_TRAIN - 1)
+    assert data["val_features"].shape == (NUM_VAL, NUM_TRAIN - 1)
     assert data["train_features"].dtype == np.float32
     raw = load_coco_data(built, pca_features=False)["train_features"]
     assert raw.shape == (NUM_TRAIN, RAW_FEATURE_DIM)

@@ -25,24 +25,33 @@ class FeaturePCA:
 
 
 def fit_pca(features: np.ndarray, num_components: int = 512, seed: int = 0) -> FeaturePCA:
-    """Fit PCA on features: (N, D); keeps K = min(num_components, N, D) components.
+    """Fit PCA on features: (N, D); keeps K = min(num_components, N - 1, D) components.
 
-    The axes are the top eigenvectors of the (D, D) covariance, largest first, each with its
-    sign fixed so the result is deterministic. Up to D = 1024 they come from a full `eigh`;
-    above, from randomized subspace iteration (Halko et al. 2011; K + 64 vectors, 3 power
-    steps, seeded), which matches the top eigenvalues to ~1e-4 at a tenth of the cost.
+    N points span at most N - 1 directions, hence the cap. The axes are the top eigenvectors
+    of the (D, D) covariance, largest first, each with its sign fixed so the result is
+    deterministic. They come from a full `eigh` of the covariance when D <= 1024, of the
+    (N, N) Gram matrix when N <= D, and otherwise from randomized subspace iteration (Halko
+    et al. 2011; K + 64 vectors, 3 power steps, seeded), which matches the top eigenvalues to
+    ~1e-4 at a tenth of the cost of `eigh`.
     """
     x = np.asarray(features, dtype=np.float32)
     if x.ndim != 2 or len(x) < 2:
         raise InvalidInputError(f"PCA needs features (N, D) with N >= 2, got {x.shape}")
-    keep = min(num_components, x.shape[0], x.shape[1])
+    keep = min(num_components, x.shape[0] - 1, x.shape[1])
     mean = x.mean(axis=0, dtype=np.float64)
-    centred = x - mean.astype(np.float32)
-    covariance = (centred.T @ centred).astype(np.float64) / (len(x) - 1)  # (D, D)
-    if x.shape[1] <= EXACT_MAX_DIM:
-        components = np.linalg.eigh(covariance)[1][:, ::-1][:, :keep]
+    centred = (x - mean.astype(np.float32)).astype(
+        np.float64 if len(x) <= x.shape[1] else np.float32
+    )
+    if len(x) <= x.shape[1]:
+        values, vectors = np.linalg.eigh(centred @ centred.T)  # (N, N) Gram, ascending
+        values, vectors = values[::-1][:keep], vectors[:, ::-1][:, :keep]
+        components = centred.T @ (vectors / np.sqrt(np.maximum(values, 1e-300)))
     else:
-        components = _top_eigenvectors(covariance, keep, np.random.default_rng(seed))
+        covariance = (centred.T @ centred).astype(np.float64) / (len(x) - 1)  # (D, D)
+        if x.shape[1] <= EXACT_MAX_DIM:
+            components = np.linalg.eigh(covariance)[1][:, ::-1][:, :keep]
+        else:
+            components = _top_eigenvectors(covariance, keep, np.random.default_rng(seed))
     signs = np.sign(components[np.abs(components).argmax(axis=0), np.arange(keep)])
     return FeaturePCA(mean=mean, components=components * signs)
 

@@ -1,0 +1,133 @@
+"""`vislab caption eval`, `vislab data build-scenes` and `vislab data build-captions`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _eval(args) -> None:
+    from vislab.captioning.evaluation import (
+        evaluate_checkpoint,
+        evaluate_nearest_neighbour,
+        write_evaluation,
+    )
+    from vislab.captioning.metrics import format_scores
+
+    if args.baseline:
+        evaluation = evaluate_nearest_neighbour(
+            args.data, num_neighbours=args.neighbours, max_images=args.max_images, progress=True
+        )
+        default_out = Path(args.data) / "eval_nearest_neighbour.json"
+    else:
+        evaluation = evaluate_checkpoint(
+            args.checkpoint,
+            args.data,
+            beam_size=args.beam_size,
+            device=args.device,
+            max_images=args.max_images,
+            progress=True,
+        )
+        checkpoint = Path(args.checkpoint)
+        default_out = checkpoint.with_name(f"{checkpoint.stem}_eval_beam{args.beam_size}.json")
+    out = write_evaluation(evaluation, args.out or default_out)
+    print(f"{evaluation.model} on {evaluation.num_images} {evaluation.split} images")
+    print(format_scores(evaluation.scores))
+    for example in evaluation.examples[:3]:
+        print(f"  generated: {example['generated']}")
+        print(f"  reference: {example['references'][0]}")
+    print(f"scores: {out}")
+
+
+def _build_scenes(args) -> None:
+    from vislab.datasets.scenes import build_scene_captions
+
+    out = build_scene_captions(
+        args.out,
+        seed=args.seed,
+        num_train=args.num_train,
+        num_val=args.num_val,
+        fmnist_dir=args.fmnist_dir,
+        progress=True,
+    )
+    print(f"scene captions: {out}")
+
+
+def _build_captions(args) -> None:
+    from vislab.datasets.own_captions import build_own_captions
+
+    out = build_own_captions(
+        args.images,
+        args.annotations,
+        args.out,
+        val_fraction=args.val_fraction,
+        min_count=args.min_count,
+        seed=args.seed,
+        device=args.device,
+        progress=True,
+    )
+    print(f"caption data: {out}")
+
+
+def register(groups) -> None:
+    _register_eval(groups["caption"])
+    _register_builders(groups["data"])
+
+
+def _register_eval(caption) -> None:
+    parser = caption.add_parser(
+        "eval",
+        help="BLEU-1..4 and CIDEr-D of a captioner (or the nearest-neighbour baseline) on val",
+        description="Caption every validation image and score the captions against all of its "
+        "references with pycocoevalcap's BLEU and CIDEr-D. Prints the scores and writes JSON.",
+    )
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--checkpoint", help="a captioner checkpoint (best.pt / last.pt)")
+    which.add_argument(
+        "--baseline",
+        choices=["nearest-neighbour"],
+        help="score the nearest-neighbour baseline instead (Devlin et al. 2015)",
+    )
+    parser.add_argument("--data", required=True, help="the coco_captioning folder")
+    parser.add_argument("--beam-size", type=int, default=1, help="1 = greedy decoding")
+    parser.add_argument("--neighbours", type=int, default=10, help="k for the baseline")
+    parser.add_argument("--max-images", type=int, help="score only the first N val images")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--out", help="JSON file to write (default: beside the checkpoint)")
+    parser.set_defaults(handler=_eval)
+
+
+def _register_builders(data) -> None:
+    scenes = data.add_parser(
+        "build-scenes",
+        help="build the Fashion-MNIST scene caption set (coco_captioning layout)",
+        description="Compose 64x64 scenes of 1-3 real Fashion-MNIST garments, write five "
+        "reference captions per scene, CNN features from the pixels (raw and PCA-512) and "
+        "the scene PNGs, in the course's coco_captioning layout.",
+    )
+    scenes.add_argument("--out", required=True, help="folder to write")
+    scenes.add_argument("--seed", type=int, default=0)
+    scenes.add_argument("--num-train", type=int, default=20_000)
+    scenes.add_argument("--num-val", type=int, default=2_000)
+    scenes.add_argument("--fmnist-dir", help="folder with the Fashion-MNIST IDX files")
+    scenes.set_defaults(handler=_build_scenes)
+
+    photos = data.add_parser(
+        "build-captions",
+        help="build a caption set from your own photos and a COCO-style captions JSON",
+        description="Read COCO-style annotations (images: id, file_name[, split]; "
+        "annotations: image_id, caption), compute EfficientNet-Lite0 features (PCA to 512, "
+        "fewer when there are fewer training images) and write the coco_captioning layout.",
+    )
+    photos.add_argument("--images", required=True, help="folder holding the image files")
+    photos.add_argument("--annotations", required=True, help="COCO-style captions JSON")
+    photos.add_argument("--out", required=True, help="folder to write")
+    photos.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.2,
+        help="share of images for validation (ignored when images have a 'split' field)",
+    )
+    photos.add_argument("--min-count", type=int, default=2, help="rarer words become <UNK>")
+    photos.add_argument("--seed", type=int, default=0)
+    photos.add_argument("--device", default="cpu")
+    photos.set_defaults(handler=_build_captions)

@@ -1,0 +1,205 @@
+"""A caption set from your own photos: COCO-style JSON in, the course's layout out.
+
+The annotation file is the COCO captions format:
+
+    {"images": [{"id": 1, "file_name": "beach.jpg", "split": "val"}, ...],
+     "annotations": [{"image_id": 1, "caption": "A dog runs on the beach."}, ...]}
+
+`split` ("train" / "val") is optional; without it a seeded random `val_fraction` of the images
+is held out. Features are EfficientNet-Lite0's pooled penultimate activations (1280 values,
+ImageNet-pretrained, shipped in a package), written raw and PCA-reduced to 512 dimensions, or
+to fewer when there are fewer training images than that (PCA cannot find more axes than
+images); the manifest `photos.json` records how many.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+from tqdm import tqdm
+
+from vislab.atomic_files import atomic_write_text
+from vislab.datasets.caption_text import build_vocabulary, encode_captions, tokenize
+from vislab.datasets.coco import write_coco_data
+from vislab.datasets.feature_pca import fit_pca
+from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
+
+logger = logging.getLogger(__name__)
+
+CAPTION_LENGTH = 17  # the course's T + 1: <START>, at most 15 words, <END>
+MANIFEST = "photos.json"
+
+
+def read_annotations(path: str | os.PathLike) -> dict[int, dict]:
+    """Read and check a COCO-style captions file -> image id -> {file_name, split, captions}."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"annotation file {path} does not exist")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise CorruptFileError(f"{path} is not valid JSON: {error}") from error
+    if not isinstance(document, dict):
+        raise CorruptFileError(f"{path}: expected an object with 'images' and 'annotations'")
+    for key in ("images", "annotations"):
+        if not isinstance(document.get(key), list):
+            raise CorruptFileError(f"{path}: '{key}' must be a list")
+    images: dict[int, dict] = {}
+    for index, entry in enumerate(document["images"]):
+        where = f"{path}: images[{index}]"
+        image_id, file_name = _field(entry, "id", where), _field(entry, "file_name", where)
+        split = entry.get("split")
+        if split not in (None, "train", "val"):
+            raise InvalidInputError(f"{where} has split {split!r}; use 'train' or 'val'")
+        if image_id in images:
+            raise InvalidInputError(f"{where} repeats image id {image_id!r}")
+        images[image_id] = {"file_name": str(file_name), "split": split, "captions": []}
+    for index, entry in enumerate(document["annotations"]):
+        where = f"{path}: annotations[{index}]"
+        image_id, caption = _field(entry, "image_id", where), _field(entry, "caption", where)
+        if image_id not in images:
+            raise InvalidInputError(f"{where} refers to image id {image_id!r}, not in 'images'")
+        if not isinstance(caption, str) or not tokenize(caption):
+            raise InvalidInputError(f"{where} has an empty or non-text caption")
+        images[image_id]["captions"].append(caption)
+    for image_id, image in images.items():
+        if not image["captions"]:
+            raise InvalidInputError(
+                f"{path}: image {image_id!r} ({image['file_name']}) has no caption"
+            )
+    if len(images) < 2:
+        raise InvalidInputError(f"{path}: need at least 2 captioned images, found {len(images)}")
+    return images
+
+
+def _field(entry, name: str, where: str):
+    if not isinstance(entry, dict) or name not in entry:
+        raise InvalidInputError(f"{where} has no '{name}'")
+    return entry[name]
+
+
+def split_images(images: dict[int, dict], val_fraction: float, seed: int) -> dict[str, list[int]]:
+    """Image ids per split: the 'split' fields when any image has one, else a seeded draw."""
+    ids = sorted(images, key=str)
+    if any(image["split"] for image in images.values()):
+        splits = {
+            s: [i for i in ids if (images[i]["split"] or "train") == s] for s in ("train", "val")
+        }
+    else:
+        if not 0.0 < val_fraction < 1.0:
+            raise InvalidInputError(f"val_fraction must be in (0, 1), got {val_fraction}")
+        num_val = min(max(1, round(val_fraction * len(ids))), len(ids) - 1)
+        chosen = set(np.random.default_rng(seed).choice(len(ids), num_val, replace=False).tolist())
+        splits = {
+            "train": [i for k, i in enumerate(ids) if k not in chosen],
+            "val": [i for k, i in enumerate(ids) if k in chosen],
+        }
+    for split, members in splits.items():
+        if len(members) < (2 if split == "train" else 1):
+            raise InvalidInputError(f"the {split} split has {len(members)} images; need more")
+    return splits
+
+
+@torch.inference_mode()
+def photo_features(
+    backbone, paths: list[Path], batch_size: int = 16, progress: bool = False
+) -> np.ndarray:
+    """Pooled features (N, F) of image files, each preprocessed by the backbone."""
+    out = []
+    for start in tqdm(
+        range(0, len(paths), batch_size), desc="image features", disable=not progress, unit="batch"
+    ):
+        batch = torch.cat(
+            [backbone.preprocess(_open_image(p)) for p in paths[start : start + batch_size]]
+        )
+        out.append(backbone.features(batch).float().cpu().numpy())
+    return np.concatenate(out).astype(np.float32)
+
+
+def _open_image(path: Path) -> Image.Image:
+    if not path.is_file():
+        raise DataNotFoundError(f"image file {path} (named in the annotations) does not exist")
+    try:
+        with Image.open(path) as image:
+            return image.convert("RGB")
+    except (UnidentifiedImageError, OSError) as error:
+        raise CorruptFileError(f"image file {path} cannot be read as an image: {error}") from error
+
+
+def build_own_captions(
+    images_dir: str | os.PathLike,
+    annotations: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    val_fraction: float = 0.2,
+    min_count: int = 2,
+    seed: int = 0,
+    backbone=None,
+    device: str = "cpu",
+    progress: bool = False,
+) -> Path:
+    """Build a `coco_captioning` folder from photos in images_dir and a captions JSON.
+
+    Captions are lower-cased and tokenised; words seen fewer than min_count times in the
+    training captions become `<UNK>`; captions over 15 words are cut. `backbone` defaults to
+    EfficientNet-Lite0 (`vislab.backbones.load_backbone`).
+    """
+    images = read_annotations(annotations)
+    splits = split_images(images, val_fraction, seed)
+    folder = Path(images_dir)
+    paths = {i: (folder / images[i]["file_name"]).resolve() for i in images}
+    for path in paths.values():
+        _open_image(path)  # every file checked before the slow part starts
+    if backbone is None:
+        from vislab.backbones import load_backbone
+
+        backbone = load_backbone("efficientnet_lite0", device=device)
+    raw = {
+        s: photo_features(backbone, [paths[i] for i in ids], progress=progress)
+        for s, ids in splits.items()
+    }
+    pca = fit_pca(raw["train"], 512)
+    if pca.components.shape[1] < 512:
+        logger.warning(
+            "PCA keeps %d components, not 512: there are only %d training images",
+            pca.components.shape[1],
+            len(splits["train"]),
+        )
+    words = {
+        s: [[tokenize(c) for c in images[i]["captions"]] for i in ids] for s, ids in splits.items()
+    }
+    too_long = sum(len(c) > CAPTION_LENGTH - 2 for caps in words.values() for c in caps)
+    if too_long:
+        logger.warning(
+            "%d captions are longer than %d words and were cut", too_long, CAPTION_LENGTH - 2
+        )
+    idx_to_word = build_vocabulary((c for caps in words["train"] for c in caps), min_count)
+    word_to_idx = {word: index for index, word in enumerate(idx_to_word)}
+    arrays = {}
+    for split, ids in splits.items():
+        flat = [caption for caps in words[split] for caption in caps]
+        arrays[f"{split}_captions"] = encode_captions(flat, word_to_idx, CAPTION_LENGTH)
+        arrays[f"{split}_image_idxs"] = np.repeat(
+            np.arange(len(ids)), [len(c) for c in words[split]]
+        )
+        arrays[f"{split}_features"] = pca.transform(raw[split])
+        arrays[f"{split}_features_raw"] = raw[split]
+        arrays[f"{split}_urls"] = [paths[i].as_uri() for i in ids]
+    out = write_coco_data(out_dir, idx_to_word=idx_to_word, **arrays)
+    manifest = {
+        "kind": "own photos",
+        "annotations": str(Path(annotations).resolve()),
+        "image_ids": {s: [str(i) for i in ids] for s, ids in splits.items()},
+        "backbone": getattr(backbone, "name", "efficientnet_lite0"),
+        "raw_feature_dim": int(raw["train"].shape[1]),
+        "pca_components": int(pca.components.shape[1]),
+        "vocab_size": len(idx_to_word),
+    }
+    atomic_write_text(Path(out) / MANIFEST, json.dumps(manifest, indent=2))
+    return Path(out)
