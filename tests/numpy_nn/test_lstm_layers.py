@@ -187,3 +187,21 @@ def test_float32_stays_float32():
     h, cache = lstm_forward(x, h0, Wx, Wh, b)
     assert h.dtype == np.float32
     assert all(g.dtype == np.float32 for g in lstm_backward(np.ones_like(h), cache))
+
+
+def test_lstm_step_matches_torch_lstm_cell():
+    rng = np.random.default_rng(4)
+    N, D, H = 3, 4, 5
+    x, prev_h, prev_c = (rng.standard_normal(s) for s in [(N, D), (N, H), (N, H)])
+    Wx, Wh = rng.standard_normal((D, 4 * H)), rng.standard_normal((H, 4 * H))
+    b = rng.standard_normal(4 * H)
+    cell = torch.nn.LSTMCell(D, H, dtype=torch.float64)
+    with torch.no_grad():
+        cell.weight_ih.copy_(_to_torch_ifgo(Wx))
+        cell.weight_hh.copy_(_to_torch_ifgo(Wh))
+        cell.bias_ih.copy_(_to_torch_ifgo(b[None]).reshape(-1))
+        cell.bias_hh.zero_()
+    h_t, c_t = cell(torch.from_numpy(x), (torch.from_numpy(prev_h), torch.from_numpy(prev_c)))
+    next_h, next_c, _ = lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b)
+    np.testing.assert_allclose(next_h, h_t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(next_c, c_t.detach().numpy(), rtol=1e-10, atol=1e-12)

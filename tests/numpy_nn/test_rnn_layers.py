@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from vislab.numpy_nn import (
+    affine_backward,
+    affine_forward,
     eval_numerical_gradient,
     eval_numerical_gradient_array,
     rel_error,
@@ -13,6 +15,7 @@ from vislab.numpy_nn import (
     rnn_forward,
     rnn_step_backward,
     rnn_step_forward,
+    sigmoid,
     temporal_affine_backward,
     temporal_affine_forward,
     temporal_softmax_loss,
@@ -199,3 +202,30 @@ def test_temporal_softmax_loss_gradcheck():
     np.testing.assert_array_equal(x, x_copy)
     num = eval_numerical_gradient(lambda v: temporal_softmax_loss(v, y, mask)[0], x, verbose=False)
     assert rel_error(dx, num) < 1e-7
+
+
+def test_affine_gradcheck_flattens_extra_dims():
+    rng = np.random.default_rng(3)
+    x, w, b = rng.standard_normal((4, 2, 3)), rng.standard_normal((6, 5)), rng.standard_normal(5)
+    out, cache = affine_forward(x, w, b)
+    assert out.shape == (4, 5)
+    dout = rng.standard_normal(out.shape)
+    grads = affine_backward(dout, cache)
+    inputs = [x, w, b]
+    for k, (value, grad) in enumerate(zip(inputs, grads, strict=True)):
+
+        def f(v, k=k):
+            args = list(inputs)
+            args[k] = v
+            return affine_forward(*args)[0]
+
+        assert rel_error(eval_numerical_gradient_array(f, value, dout), grad) < 1e-8
+
+
+def test_sigmoid_is_stable_and_exact():
+    x = np.array([-1000.0, -30.0, 0.0, 2.0, 1000.0])
+    with np.errstate(over="raise"):
+        y = sigmoid(x)
+    np.testing.assert_allclose(y[1:4], 1 / (1 + np.exp(-x[1:4])), rtol=1e-12)
+    assert y[0] == 0.0 and y[4] == 1.0
+    assert sigmoid(np.float32(3)).dtype == np.float32

@@ -10,11 +10,14 @@ import numpy as np
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """Numerically stable logistic function: sigma(x) = (1 + tanh(x / 2)) / 2 (never overflows)."""
-    out = np.tanh(x * 0.5)
-    out *= 0.5
-    out += 0.5
-    return out
+    """Numerically stable logistic function 1 / (1 + e^-x): exp only ever sees -|x| <= 0.
+
+    Full relative precision in both tails (the LSTM's gates use the cheaper, absolutely
+    accurate (1 + tanh(x / 2)) / 2 instead).
+    """
+    x = np.asarray(x)
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
 
 
 def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, tuple]:
