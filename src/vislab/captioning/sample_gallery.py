@@ -7,6 +7,7 @@ import base64
 import html
 import io
 import os
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,14 +78,15 @@ def _placeholder() -> np.ndarray:
 def write_gallery_png(items: list[CaptionedImage], out: Path, title: str = "") -> Path:
     columns = min(4, max(len(items), 1))
     rows = -(-len(items) // columns)
-    figure = Figure(figsize=(4 * columns, 4.2 * rows))
+    figure = Figure(figsize=(4 * columns, 5.2 * rows))
     for k, item in enumerate(items):
         axes = figure.add_subplot(rows, columns, k + 1)
         axes.imshow(item.image if item.image is not None else _placeholder())
         if item.image is None:
             axes.text(0.5, 0.5, "image unavailable", ha="center", transform=axes.transAxes)
         truth = item.ground_truth[0] if item.ground_truth else ""
-        axes.set_title(f"{item.generated}\nGT: {truth}", fontsize=8, wrap=True)
+        text = textwrap.fill(item.generated, 40) + "\n" + textwrap.fill(f"GT: {truth}", 40)
+        axes.set_title(text, fontsize=8)
         axes.axis("off")
     if title:
         figure.suptitle(title)
