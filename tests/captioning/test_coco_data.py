@@ -14,7 +14,7 @@ from vislab.datasets.coco import (
     write_coco_data,
 )
 from vislab.datasets.image_urls import image_from_url
-from vislab.errors import DataNotFoundError, InvalidInputError
+from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 
 
 def test_round_trip_has_the_course_keys(tiny_coco_dir):
@@ -106,3 +106,10 @@ def test_image_from_url_paths_and_failures(tiny_coco_dir, caplog):
     np.testing.assert_array_equal(image_from_url(f"file://{url}"), image)
     assert image_from_url(str(tiny_coco_dir / "missing.png")) is None
     assert "could not read image" in caplog.text
+
+
+def test_inconsistent_files_are_reported(tiny_coco_dir):
+    urls = (tiny_coco_dir / "train2014_urls.txt").read_text().splitlines()
+    (tiny_coco_dir / "train2014_urls.txt").write_text("\n".join(urls[:-1]) + "\n")
+    with pytest.raises(CorruptFileError, match="train2014_urls.txt lists 49 urls"):
+        load_coco_data(tiny_coco_dir)

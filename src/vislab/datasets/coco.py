@@ -131,6 +131,7 @@ def load_coco_data(
     data.update(_read_vocab(folder))
     for split in SPLITS:
         data[f"{split}_urls"] = _read_urls(folder / urls_file(split))
+        _check_loaded(folder, split, data, pca_features)
     if max_train is not None:
         if max_train < 1:
             raise InvalidInputError(f"max_train must be at least 1, got {max_train}")
@@ -139,6 +140,21 @@ def load_coco_data(
         data["train_captions"] = data["train_captions"][mask]
         data["train_image_idxs"] = data["train_image_idxs"][mask]
     return data
+
+
+def _check_loaded(folder: Path, split: str, data: dict, pca: bool) -> None:
+    """The files of a split must agree: one url per feature row, caption rows in range."""
+    num_images = len(data[f"{split}_features"])
+    if len(data[f"{split}_urls"]) != num_images:
+        raise CorruptFileError(
+            f"{folder / urls_file(split)} lists {len(data[f'{split}_urls'])} urls but "
+            f"{features_file(split, pca)} has {num_images} feature rows"
+        )
+    image_idxs = data[f"{split}_image_idxs"]
+    if image_idxs.size and (image_idxs.min() < 0 or image_idxs.max() >= num_images):
+        raise CorruptFileError(
+            f"{folder / CAPTIONS_FILE}: {split}_image_idxs point outside the {num_images} images"
+        )
 
 
 def sample_coco_minibatch(
