@@ -9,7 +9,14 @@ import torch
 from torch import nn
 
 from vislab.errors import InvalidInputError
-from vislab.torch_nn.distributed import DistributedContext, all_reduce_mean, init_from_env, unwrap
+from vislab.torch_nn.distributed import (
+    DistributedContext,
+    GlobalBatchNorm,
+    all_reduce_mean,
+    init_from_env,
+    sync_batchnorm,
+    unwrap,
+)
 
 TORCHRUN_VARS = ["WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"]
 
@@ -69,6 +76,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _batchnorm_inputs():
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(8, 3, 2, 2, generator=generator) * 3 + 1
+    return x, torch.randn(8, 3, 2, 2, generator=generator)
+
+
+def _batchnorm_share(context, rank, world_size):
+    """This rank's half of a BatchNorm2d forward/backward under GlobalBatchNorm."""
+    model = sync_batchnorm(nn.Sequential(nn.BatchNorm2d(3)), context)
+    assert isinstance(model[0], GlobalBatchNorm)
+    x, weights = _batchnorm_inputs()
+    x = x[rank::world_size].clone().requires_grad_(True)
+    y = model(x)
+    (y * weights[rank::world_size]).sum().backward()
+    bn = model[0]
+    return y.detach(), x.grad, bn.weight.grad, bn.running_mean.clone(), bn.running_var.clone()
+
+
 def _worker(rank: int, world_size: int, port: int, results) -> None:
     import os
 
@@ -92,6 +117,7 @@ def _worker(rank: int, world_size: int, port: int, results) -> None:
             mean,
             [p.detach().clone() for p in model.parameters()],
             [p.grad.clone() for p in model.parameters()],
+            _batchnorm_share(context, rank, world_size),
         )
     finally:
         context.shutdown()
@@ -101,9 +127,34 @@ def test_two_gloo_processes_average_and_agree():
     manager = torch.multiprocessing.Manager()
     results = manager.dict()
     torch.multiprocessing.spawn(_worker, args=(2, free_port(), results), nprocs=2)
-    (mean0, params0, grads0), (mean1, params1, grads1) = results[0], results[1]
+    (mean0, params0, grads0, bn0), (mean1, params1, grads1, bn1) = results[0], results[1]
     assert torch.allclose(mean0, torch.tensor([0.5, 5.0])) and torch.equal(mean0, mean1)
     for a, b in zip(params0 + grads0, params1 + grads1, strict=True):
         assert torch.equal(a, b)
     # d(sum of outputs)/dW per rank = column sums of x: 2*(r+1); averaged over ranks: 3.
     assert torch.allclose(grads0[0], torch.full((1, 3), 3.0), atol=1e-6)
+
+    # GlobalBatchNorm on two halves == one BatchNorm on the whole batch.
+    x, weights = _batchnorm_inputs()
+    x.requires_grad_(True)
+    reference = nn.BatchNorm2d(3)
+    y = reference(x)
+    (y * weights).sum().backward()
+    assert torch.allclose(y[0::2], bn0[0], atol=1e-5) and torch.allclose(y[1::2], bn1[0], atol=1e-5)
+    assert torch.allclose(x.grad[0::2], bn0[1], atol=1e-5)
+    assert torch.allclose(x.grad[1::2], bn1[1], atol=1e-5)
+    assert torch.allclose(reference.weight.grad, bn0[2] + bn1[2], atol=1e-4)
+    assert torch.allclose(reference.running_mean, bn0[3], atol=1e-6)
+    assert torch.allclose(reference.running_var, bn1[4], atol=1e-5)
+
+
+def test_global_batchnorm_alone_is_batchnorm():
+    reference = nn.BatchNorm1d(5)
+    ours = GlobalBatchNorm(nn.BatchNorm1d(5))
+    x = torch.randn(6, 5) * 2 + 3
+    assert torch.allclose(ours(x), reference(x), atol=1e-5)
+    assert torch.allclose(ours.running_var, reference.running_var, atol=1e-6)
+    ours.eval(), reference.eval()
+    assert torch.allclose(ours(x), reference(x), atol=1e-5)
+    assert set(ours.state_dict()) == set(reference.state_dict())
+    assert sync_batchnorm(reference, DistributedContext()) is reference

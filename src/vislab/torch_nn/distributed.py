@@ -10,6 +10,11 @@ The global batch is kept: a K-process run takes `batch_size // K` items per rank
 ranks' i-th batches is exactly the single-process i-th batch. With mean losses and DDP's
 gradient averaging, K processes then follow the single-process learning curve up to the
 order of floating-point reductions.
+
+BatchNorm is the one layer whose output depends on the rest of the batch; under DDP
+`sync_batchnorm(model, context)` makes its training statistics those of the global batch:
+torch's SyncBatchNorm on CUDA, and on CPU (where torch's refuses to run)
+`GlobalBatchNorm`, which all-reduces per-channel sums with a differentiable all-reduce.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import os
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from vislab.errors import InvalidInputError
@@ -138,3 +144,81 @@ def all_reduce_mean(tensor: torch.Tensor) -> torch.Tensor:
         torch.distributed.all_reduce(result, op=torch.distributed.ReduceOp.SUM)
         result /= torch.distributed.get_world_size()
     return result
+
+
+class _AllReduceSum(torch.autograd.Function):
+    """Sum over ranks whose backward sums the incoming gradients over ranks too."""
+
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor) -> torch.Tensor:
+        total = tensor.clone()
+        torch.distributed.all_reduce(total)
+        return total
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        total = grad.clone()
+        torch.distributed.all_reduce(total)
+        return total
+
+
+class GlobalBatchNorm(nn.Module):
+    """BatchNorm over the global batch of all ranks, for CPU/gloo; same state dict as BatchNorm.
+
+    Training: mean and biased variance per channel from all-reduced (sum x, sum x^2, count),
+    so outputs and gradients equal one process's BatchNorm on the concatenated batch (up to
+    float order); running_var is updated with the unbiased variance, as torch does. Eval:
+    the running statistics, no communication. x: (N, C) or (N, C, H, W).
+    """
+
+    def __init__(self, source: nn.modules.batchnorm._BatchNorm):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = (
+            source.num_features,
+            source.eps,
+            source.momentum,
+        )
+        self.weight, self.bias = source.weight, source.bias
+        self.register_buffer("running_mean", source.running_mean)
+        self.register_buffer("running_var", source.running_var)
+        self.register_buffer("num_batches_tracked", source.num_batches_tracked)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                                False, 0.0, self.eps)  # fmt: skip
+        C, dims = self.num_features, [0, *range(2, x.dim())]
+        count = x.new_tensor([x.numel() / C])
+        totals = torch.cat([x.sum(dims), (x * x).sum(dims), count])  # (2C + 1,)
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            totals = _AllReduceSum.apply(totals)  # gradients flow back to every rank
+        n = totals[-1]
+        mean = totals[:C] / n
+        var = totals[C : 2 * C] / n - mean * mean
+        shape = [1, C] + [1] * (x.dim() - 2)  # broadcast over N (and H, W)
+        y = (x - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
+        if self.weight is not None:
+            y = y * self.weight.view(shape) + self.bias.view(shape)
+        with torch.no_grad():
+            self.num_batches_tracked += 1
+            m = self.momentum if self.momentum is not None else 1 / float(self.num_batches_tracked)
+            self.running_mean.mul_(1 - m).add_(m * mean)
+            self.running_var.mul_(1 - m).add_(m * var * n / (n - 1))
+        return y
+
+
+def sync_batchnorm(model: nn.Module, context: DistributedContext) -> nn.Module:
+    """Give every BatchNorm layer global-batch statistics when distributed (else unchanged).
+
+    CUDA: torch's SyncBatchNorm. CPU: `GlobalBatchNorm` (torch's runs on GPUs only).
+    """
+    if not context.is_distributed:
+        return model
+    if context.device.type == "cuda":
+        return nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    for name, child in model.named_children():
+        if isinstance(child, nn.modules.batchnorm._BatchNorm):
+            setattr(model, name, GlobalBatchNorm(child))
+        else:
+            sync_batchnorm(child, context)
+    return model
