@@ -31,12 +31,12 @@ def test_tensor_batches_follow_any_sampler_order():
         TensorBatches(images, labels[:3])
 
 
-def test_load_gan_images_reads_a_folder(tiny_mnist_dir):
-    images, labels = load_gan_images("mnist", tiny_mnist_dir)
+def test_load_gan_images_reads_a_folder(tiny_idx_dir):
+    images, labels = load_gan_images("mnist", tiny_idx_dir)
     assert images.shape == (64, 1, 28, 28) and images.dtype == torch.float32
     assert 0 <= images.min() and images.max() <= 1 and images.max() > 0.7
     assert labels.dtype == torch.int64 and labels[:10].tolist() == list(range(10))
-    test_images, _ = load_gan_images("fashion-mnist", tiny_mnist_dir, split="test")
+    test_images, _ = load_gan_images("fashion-mnist", tiny_idx_dir, split="test")
     assert len(test_images) == 32
 
 
