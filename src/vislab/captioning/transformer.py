@@ -42,16 +42,17 @@ class TransformerDecoderLayer(nn.Module):
         tgt = self.norm2(tgt + self.dropout2(self.multihead_attn(tgt, memory, memory)))
         return self._feed_forward(tgt)
 
-    def forward_step(self, tgt, self_cache: KeyValueCache, memory_kv) -> torch.Tensor:
+    def forward_step(self, tgt, self_cache: KeyValueCache, cross) -> torch.Tensor:
         """One new position of incremental decoding, in eval mode.
 
         tgt: (N, 1, W) the newest position; self_cache holds keys/values of the earlier ones
-        (no mask needed: the cache only holds the past); memory_kv: projected memory keys and
-        values, (N, H, M, d) each. Returns (N, 1, W).
+        (no mask needed: the cache only holds the past); cross: (N, 1, W) the cross-attention
+        output, the same for every position (see `CaptioningTransformer.start_decoding`).
+        Returns (N, 1, W).
         """
         keys, values = self_cache.append(*self.self_attn.project_key_value(tgt, tgt))
         tgt = self.norm1(tgt + self.self_attn.attend(tgt, keys, values))
-        tgt = self.norm2(tgt + self.multihead_attn.attend(tgt, *memory_kv))
+        tgt = self.norm2(tgt + cross)
         return self._feed_forward(tgt)
 
     def _feed_forward(self, tgt: torch.Tensor) -> torch.Tensor:
@@ -76,20 +77,18 @@ class TransformerDecoder(nn.Module):
 
 class DecodingState:
     """What incremental decoding carries between steps: one self-attention cache per layer,
-    the projected image memory per layer, and the next position."""
+    each layer's cross-attention output (N, 1, W), and the next position."""
 
-    def __init__(self, caches: list[KeyValueCache], memories: list[tuple]):
+    def __init__(self, caches: list[KeyValueCache], crosses: list[torch.Tensor]):
         self.caches = caches
-        self.memories = memories
+        self.crosses = crosses
         self.position = 0
 
     def reorder(self, index: torch.Tensor) -> None:
         """Keep batch rows `index` (N',) everywhere (beam search)."""
         for cache in self.caches:
             cache.reorder(index)
-        self.memories = [
-            (k.index_select(0, index), v.index_select(0, index)) for k, v in self.memories
-        ]
+        self.crosses = [cross.index_select(0, index) for cross in self.crosses]
 
 
 class CaptioningTransformer(nn.Module):
@@ -168,22 +167,25 @@ class CaptioningTransformer(nn.Module):
                 f"{self.max_length}"
             )
         memory = self.visual_projection(features).unsqueeze(1)  # (N, 1, W)
-        caches, memories = [], []
+        caches, crosses = [], []
         for layer in self.transformer.layers:
             attn = layer.self_attn
             caches.append(
                 KeyValueCache(len(features), attn.n_head, max_steps, attn.head_dim, memory)
             )
-            memories.append(layer.multihead_attn.project_key_value(memory, memory))
-        return DecodingState(caches, memories)
+            # The memory has one position, so every query gives it softmax weight exactly 1:
+            # cross-attention is proj(value(memory)) for every step, computed once here.
+            cross = layer.multihead_attn
+            crosses.append(cross.proj(cross.value(memory)))
+        return DecodingState(caches, crosses)
 
     def decode_step(self, words: torch.Tensor, state: DecodingState) -> torch.Tensor:
         """Feed one word per row, get the scores of the next: words (N,) -> scores (N, V)."""
         x = self.positional_encoding(self.embedding(words).unsqueeze(1), start=state.position)
-        for layer, cache, memory_kv in zip(
-            self.transformer.layers, state.caches, state.memories, strict=True
+        for layer, cache, cross in zip(
+            self.transformer.layers, state.caches, state.crosses, strict=True
         ):
-            x = layer.forward_step(x, cache, memory_kv)
+            x = layer.forward_step(x, cache, cross)
         state.position += 1
         return self.output(x[:, 0])
 
