@@ -36,8 +36,12 @@ def test_train_resume_sample_and_eval_a_transformer(tiny_coco_dir, tmp_path, cap
     assert scores.is_file() and json.loads(scores.read_text())
 
 
-def test_cuda_without_cuda_is_a_one_line_error(tiny_coco_dir, tmp_path, capsys, monkeypatch):
+def test_cuda_without_cuda_and_rnn_only_options_are_one_line_errors(
+    tiny_coco_dir, tmp_path, capsys, monkeypatch
+):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     args = ["caption", "train", "--model", "transformer", "--data", str(tiny_coco_dir)]
     assert main([*args, "--device", "cuda", "--out", str(tmp_path / "run")]) == 1
     assert "CUDA is not available" in capsys.readouterr().err
+    assert main([*args, "--lr-decay", "0.9", "--out", str(tmp_path / "run")]) == 1
+    assert "does not take: lr_decay" in capsys.readouterr().err

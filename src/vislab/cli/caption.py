@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from vislab.captioning.captioners import CAPTIONERS, train_captioner
@@ -30,6 +31,8 @@ def _train(args) -> None:
     }
     options.update({key: value for key, value in optional.items() if value is not None})
     result = train_captioner(args.model, args.data, args.out, **options)
+    if os.environ.get("RANK", "0") != "0":
+        return  # under torchrun only rank 0 reports
     history = result.history
     if history.get("val_loss"):
         print(f"final validation loss: {history['val_loss'][-1]:.4f}")
