@@ -22,13 +22,20 @@ def _show(axis, image: Image.Image | np.ndarray, title: str, cmap: str | None = 
 def saliency_figure(
     images: Sequence[Image.Image], maps: np.ndarray, titles: Sequence[str], heading: str
 ) -> Figure:
-    """Images (top row) over their saliency maps (bottom row, 'hot'); maps: (N, H, W)."""
+    """Images (top row) over their saliency maps (bottom row, 'hot'); maps: (N, H, W).
+
+    Each map's colour scale tops out at its 99th percentile, so a few extreme pixels do not
+    leave the rest black.
+    """
     N = len(images)
-    figure = Figure(figsize=(2.6 * N, 5.6), layout="constrained")
+    figure = Figure(figsize=(max(2.6 * N, 6.0), 5.8), layout="constrained")
     axes = figure.subplots(2, N, squeeze=False)
     for n in range(N):
         _show(axes[0, n], images[n], titles[n])
-        _show(axes[1, n], maps[n], "saliency", cmap="hot")
+        top = float(np.percentile(maps[n], 99)) or None
+        axes[1, n].imshow(maps[n], cmap="hot", vmin=0, vmax=top, interpolation="nearest")
+        axes[1, n].set_title("saliency", fontsize=9)
+        axes[1, n].axis("off")
     figure.suptitle(heading, fontsize=11)
     return figure
 

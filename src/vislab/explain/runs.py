@@ -91,7 +91,7 @@ def explain_saliency(
         )
     maps = SALIENCY_METHODS[method](X, torch.tensor(targets), classifier, **options)
     images = [classifier.deprocess(x[None]) for x in X]
-    heading = f"{method} saliency, {classifier.name} (map of the score of the true class)"
+    heading = f"{method} saliency of the true class's score, {classifier.name}"
     figure = saliency_figure(images, maps.cpu().numpy(), titles, heading)
     return atomic_savefig(figure, Path(out_path), dpi=90)
 
