@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,7 +156,7 @@ def read_transformer_checkpoint(path: str | os.PathLike, device="cpu") -> dict:
         )
     try:
         state = torch.load(path, map_location=device, weights_only=True)
-    except (RuntimeError, EOFError, ValueError, OSError) as error:
+    except (RuntimeError, EOFError, ValueError, OSError, pickle.UnpicklingError) as error:
         raise CorruptFileError(f"{path} is not a vislab captioning checkpoint: {error}") from error
     if not isinstance(state, dict) or state.get("model") != "transformer":
         raise CorruptFileError(f"{path} is not a Transformer captioning checkpoint")
