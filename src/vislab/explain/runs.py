@@ -90,7 +90,7 @@ def explain_saliency(
             f"{item.name}\npred: {_label(classifier, guess)} ({p[guess]:.0%})\ntrue: {truth}"
         )
     maps = SALIENCY_METHODS[method](X, torch.tensor(targets), classifier, **options)
-    images = [classifier.deprocess(x[None]) for x in X]
+    images = [classifier.deprocess(x[None], should_rescale=False) for x in X]
     heading = f"{method} saliency of the true class's score, {classifier.name}"
     figure = saliency_figure(images, maps.cpu().numpy(), titles, heading)
     return atomic_savefig(figure, Path(out_path), dpi=90)
@@ -122,8 +122,11 @@ def explain_fooling(
     change = float((classifier.to_pixels(X_fooling) - classifier.to_pixels(X)).abs().max())
     # The differences are shown around mid-grey: deprocess adds the mean back.
     panels = [
-        (classifier.deprocess(X), f"original\npred: {_label(classifier, before)}"),
-        (classifier.deprocess(X_fooling), f"fooling image\npred: {_label(classifier, after)}"),
+        (classifier.deprocess(X, False), f"original\npred: {_label(classifier, before)}"),
+        (
+            classifier.deprocess(X_fooling, False),
+            f"fooling image\npred: {_label(classifier, after)}",
+        ),
         (classifier.deprocess(difference, should_rescale=False), "difference"),
         (classifier.deprocess(10 * difference, should_rescale=False), "magnified difference (10x)"),
     ]
