@@ -64,10 +64,11 @@ def rnn_backward(dh: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
         step = da[t]
         step += dprev_h
         step *= 1 - hs[t] * hs[t]
-        dprev_h = step @ Wh.T
+        # (Wh da_t^T)^T: OpenBLAS runs this skinny product faster than da_t Wh^T.
+        dprev_h = (Wh @ step.T).T  # (N, H)
     da_flat = da.reshape(T * N, H)
     dx = (da_flat @ Wx.T).reshape(T, N, -1).transpose(1, 0, 2)
     dWx = x_time.reshape(T * N, -1).T @ da_flat
     # Previous states: h0 then h_1..h_{T-1}; dWh = sum_t h_{t-1}^T da_t.
     dWh = h0.T @ da[0] + hs[:-1].reshape((T - 1) * N, H).T @ da[1:].reshape((T - 1) * N, H)
-    return dx, dprev_h, dWx, dWh, da_flat.sum(axis=0)
+    return dx, np.ascontiguousarray(dprev_h), dWx, dWh, da_flat.sum(axis=0)
