@@ -6,7 +6,12 @@ import pytest
 import torch
 
 from vislab.backbones.classifier import load_backbone
-from vislab.explain import class_visualization_update_step, create_class_visualization
+from vislab.explain import (
+    SQUEEZENET_MEAN,
+    SQUEEZENET_STD,
+    class_visualization_update_step,
+    create_class_visualization,
+)
 
 
 def test_update_step_is_in_place_and_raises_the_score(tiny_cnn):
@@ -60,3 +65,12 @@ def test_raises_the_pretrained_target_score(efficientnet):
     with torch.no_grad():
         after, before = efficientnet(result.tensor)[0, 76], efficientnet(noise)[0, 76]
     assert after > before + 5
+
+
+def test_a_plain_module_gets_the_course_shape_and_squeezenet_clamping(make_tiny_cnn):
+    plain = make_tiny_cnn().model  # an nn.Module without class names or normalisation
+    result = create_class_visualization(3, plain, num_iterations=3, show_every=1)
+    assert result.tensor.shape == (1, 3, 224, 224) and len(result.snapshots) == 3
+    low = (-SQUEEZENET_MEAN / SQUEEZENET_STD).min()
+    high = ((1 - SQUEEZENET_MEAN) / SQUEEZENET_STD).max()
+    assert low - 1e-5 <= result.tensor.min() and result.tensor.max() <= high + 1e-5

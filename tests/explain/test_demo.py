@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vislab.explain import demo as demo_module
 from vislab.explain.demo import run_demo
 
 
@@ -17,3 +18,10 @@ def test_tiny_demo_writes_figures_and_reuses_them(tmp_path):
     again = run_demo(tmp_path, budget="tiny")
     assert {f.path: f.path.stat().st_mtime_ns for s in again for f in s.figures} == before
     assert [t.rows for s in again for t in s.tables] == [t.rows for s in sections for t in s.tables]
+
+
+def test_without_the_reference_data_the_demo_uses_the_photos(tmp_path, monkeypatch):
+    monkeypatch.setattr(demo_module, "REFERENCE", tmp_path / "no-reference")
+    demo = demo_module._Demo(tmp_path, demo_module.BUDGETS["tiny"], fresh=False)
+    items, kind = demo.images(2)
+    assert kind == "scikit-image photos" and [i.name for i in items] == ["chelsea", "coffee"]
