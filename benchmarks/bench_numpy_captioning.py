@@ -8,7 +8,7 @@ tensors do not go through tracemalloc, so for both frameworks we also run the st
 subprocess and report the growth of peak RSS (ru_maxrss) over the model set-up: the memory the
 step itself adds (activations, gradients, optimiser state), allocator caching included.
 
-    PYTHONPATH=src .venv/bin/python benchmarks/bench_numpy_captioning.py [--quick]
+    PYTHONPATH=src .venv/bin/python benchmarks/bench_numpy_captioning.py [--quick] [--threads N]
 """
 
 from __future__ import annotations
@@ -119,9 +119,9 @@ def tracemalloc_peak(step) -> float:
     return peak / 2**20
 
 
-def rss_growth_subprocess(framework: str, cell: str, dtype: str) -> float:
+def rss_growth_subprocess(framework: str, cell: str, dtype: str, threads: int) -> float:
     """MiB of peak RSS that 3 steps add over the set-up, measured in a fresh process."""
-    args = [sys.executable, __file__, "--rss", framework, cell, dtype]
+    args = [sys.executable, __file__, "--threads", str(threads), "--rss", framework, cell, dtype]
     done = subprocess.run(args, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])["mib"]
 
@@ -131,36 +131,41 @@ def _status_kib(field: str) -> int:
         return next(int(line.split()[1]) for line in handle if line.startswith(field + ":"))
 
 
-def _rss_child(framework: str, cell: str, dtype_name: str) -> None:
+def _rss_child(framework: str, cell: str, dtype_name: str, threads: int) -> None:
     """Reset the kernel's peak-RSS mark (Linux: clear_refs 5) after set-up, run 3 steps."""
-    torch.set_num_threads(THREADS)
+    torch.set_num_threads(threads)
     dtype = np.dtype(dtype_name).type
     step = (numpy_step_fn if framework == "numpy" else torch_step_fn)(cell, dtype)
     Path("/proc/self/clear_refs").write_text("5")
     before = _status_kib("VmRSS")
-    for _ in range(3):
-        step()
+    with blas_threads(threads):
+        for _ in range(3):
+            step()
     print(json.dumps({"mib": (_status_kib("VmHWM") - before) / 1024}))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    parser.add_argument("--threads", type=int, default=THREADS, help="BLAS and torch threads")
     parser.add_argument("--rss", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss:
-        _rss_child(*args.rss)
+        _rss_child(*args.rss, args.threads)
         return
-    torch.set_num_threads(THREADS)
+    threads = args.threads
+    torch.set_num_threads(threads)
     rounds, per_round = (3, 3) if args.quick else (7, 5)
     rows = []
-    with blas_threads(THREADS):
+    with blas_threads(threads):
         for dtype in (np.float32, np.float64):
             for cell in ("rnn", "lstm"):
                 steps = {"numpy": numpy_step_fn(cell, dtype), "torch": torch_step_fn(cell, dtype)}
                 times = time_steps(steps, rounds, per_round)
                 numpy_peak = tracemalloc_peak(steps["numpy"])
-                rss = {f: rss_growth_subprocess(f, cell, np.dtype(dtype).name) for f in steps}
+                rss = {
+                    f: rss_growth_subprocess(f, cell, np.dtype(dtype).name, threads) for f in steps
+                }
                 rows.append(
                     f"| {cell} | {np.dtype(dtype).name} | {times['numpy'] * 1e3:.1f} | "
                     f"{times['torch'] * 1e3:.1f} | {times['numpy'] / times['torch']:.2f}x | "
@@ -169,7 +174,7 @@ def main() -> None:
                 print(rows[-1], flush=True)
     header = (
         f"One training step (loss + grads + Adam), N={N} T={T} D={D} W={W} H={H} V={V}, "
-        f"{THREADS} threads (numpy's OpenBLAS and torch), median of {rounds} interleaved "
+        f"{threads} threads (numpy's OpenBLAS and torch), median of {rounds} interleaved "
         f"rounds of {per_round} steps.\n\n"
         "| cell | dtype | numpy ms | torch ms | numpy/torch | numpy tracemalloc peak MiB "
         "| numpy step peak-RSS MiB | torch step peak-RSS MiB |\n"
