@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from vislab.explain import demo as demo_module
 from vislab.explain.demo import run_demo
 
@@ -25,3 +27,18 @@ def test_without_the_reference_data_the_demo_uses_the_photos(tmp_path, monkeypat
     demo = demo_module._Demo(tmp_path, demo_module.BUDGETS["tiny"], fresh=False)
     items, kind = demo.images(2)
     assert kind == "scikit-image photos" and [i.name for i in items] == ["chelsea", "coffee"]
+
+
+def test_figures_of_another_budget_are_rebuilt(tmp_path):
+    made = []
+    demo = demo_module._Demo(tmp_path, demo_module.BUDGETS["tiny"], fresh=False)
+    assert demo.fresh  # nothing built yet
+    note = demo_module.BUDGETS["tiny"].note
+    (tmp_path / "results.json").write_text(json.dumps({"budget": note}))
+    (tmp_path / "figure.png").write_bytes(b"png")
+    same = demo_module._Demo(tmp_path, demo_module.BUDGETS["tiny"], fresh=False)
+    other = demo_module._Demo(tmp_path, demo_module.BUDGETS["quick"], fresh=False)
+    assert not same.fresh and other.fresh
+    same.figure("figure.png", made.append)
+    other.figure("figure.png", made.append)
+    assert made == [tmp_path / "figure.png"]

@@ -59,13 +59,14 @@ class _Demo:
     """Shared state of one demo run: folder, budget, cached numbers, the classifier."""
 
     def __init__(self, out_dir: Path, budget: Budget, fresh: bool):
-        self.out, self.budget, self.fresh = out_dir, budget, fresh
+        self.out, self.budget = out_dir, budget
         self.cache_path = out_dir / "results.json"
-        self.cache = (
-            {}
-            if fresh or not self.cache_path.is_file()
-            else json.loads(self.cache_path.read_text(encoding="utf-8"))
-        )
+        cache = {}
+        if not fresh and self.cache_path.is_file():
+            cache = json.loads(self.cache_path.read_text(encoding="utf-8"))
+        # Figures of another budget are not reused: they were made with other settings.
+        self.fresh = fresh or cache.get("budget") != budget.note
+        self.cache = cache if not self.fresh else {"budget": budget.note}
         self.model = load_backbone("efficientnet_lite0")
 
     def figure(self, name: str, make: Callable[[Path], object]) -> Path:
