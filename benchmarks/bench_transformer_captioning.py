@@ -112,12 +112,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    step_times, step_ratio = bench_training(5 if args.quick else 30)
-    sample_times, speedup, same = bench_sampling(2 if args.quick else 7)
+    step_times, step_ratio = bench_training(5 if args.quick else 20)
+    sample_times, speedup, same = bench_sampling(2 if args.quick else 5)
     # One-row decoding steps are small matrix products; on a busy machine two threads mostly
     # wait for each other, so the 1-thread figure is given as well.
     torch.set_num_threads(1)
-    one_thread, one_thread_speedup, _ = bench_sampling(2 if args.quick else 5)
+    one_thread, one_thread_speedup, _ = bench_sampling(2 if args.quick else 3)
     torch.set_num_threads(2)
     body = "\n".join(
         [
