@@ -25,9 +25,8 @@ from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
 from vislab.atomic_files import atomic_write_text
-from vislab.datasets.caption_text import build_vocabulary, encode_captions, tokenize
-from vislab.datasets.coco import write_coco_data
-from vislab.datasets.feature_pca import fit_pca
+from vislab.datasets.caption_sets import PCA_DIM, SplitContent, write_caption_set
+from vislab.datasets.caption_text import tokenize
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 
 logger = logging.getLogger(__name__)
@@ -160,46 +159,42 @@ def build_own_captions(
         from vislab.backbones import load_backbone
 
         backbone = load_backbone("efficientnet_lite0", device=device)
-    raw = {
-        s: photo_features(backbone, [paths[i] for i in ids], progress=progress)
-        for s, ids in splits.items()
-    }
-    pca = fit_pca(raw["train"], 512)
-    if pca.components.shape[1] < 512:
-        logger.warning(
-            "PCA keeps %d components, not 512: there are only %d training images",
-            pca.components.shape[1],
-            len(splits["train"]),
-        )
-    words = {
-        s: [[tokenize(c) for c in images[i]["captions"]] for i in ids] for s, ids in splits.items()
-    }
-    too_long = sum(len(c) > CAPTION_LENGTH - 2 for caps in words.values() for c in caps)
-    if too_long:
-        logger.warning(
-            "%d captions are longer than %d words and were cut", too_long, CAPTION_LENGTH - 2
-        )
-    idx_to_word = build_vocabulary((c for caps in words["train"] for c in caps), min_count)
-    word_to_idx = {word: index for index, word in enumerate(idx_to_word)}
-    arrays = {}
+    contents = {}
     for split, ids in splits.items():
-        flat = [caption for caps in words[split] for caption in caps]
-        arrays[f"{split}_captions"] = encode_captions(flat, word_to_idx, CAPTION_LENGTH)
-        arrays[f"{split}_image_idxs"] = np.repeat(
-            np.arange(len(ids)), [len(c) for c in words[split]]
-        )
-        arrays[f"{split}_features"] = pca.transform(raw[split])
-        arrays[f"{split}_features_raw"] = raw[split]
-        arrays[f"{split}_urls"] = [paths[i].as_uri() for i in ids]
-    out = write_coco_data(out_dir, idx_to_word=idx_to_word, **arrays)
+        words = [[tokenize(c) for c in images[i]["captions"]] for i in ids]
+        raw = photo_features(backbone, [paths[i] for i in ids], progress=progress)
+        contents[split] = SplitContent(words, raw, [paths[i].as_uri() for i in ids])
+    _warn_about_sizes(contents, len(splits["train"]))
+    components, vocab_size = write_caption_set(
+        out_dir, contents["train"], contents["val"], caption_length=CAPTION_LENGTH,
+        min_count=min_count,
+    )  # fmt: skip
     manifest = {
         "kind": "own photos",
         "annotations": str(Path(annotations).resolve()),
         "image_ids": {s: [str(i) for i in ids] for s, ids in splits.items()},
         "backbone": getattr(backbone, "name", "efficientnet_lite0"),
-        "raw_feature_dim": int(raw["train"].shape[1]),
-        "pca_components": int(pca.components.shape[1]),
-        "vocab_size": len(idx_to_word),
+        "raw_feature_dim": int(contents["train"].raw_features.shape[1]),
+        "pca_components": components,
+        "vocab_size": vocab_size,
     }
-    atomic_write_text(Path(out) / MANIFEST, json.dumps(manifest, indent=2))
-    return Path(out)
+    atomic_write_text(Path(out_dir) / MANIFEST, json.dumps(manifest, indent=2))
+    return Path(out_dir)
+
+
+def _warn_about_sizes(contents: dict[str, SplitContent], num_train: int) -> None:
+    if num_train - 1 < PCA_DIM:
+        logger.warning(
+            "PCA keeps %d components, not %d: there are only %d training images",
+            min(num_train - 1, contents["train"].raw_features.shape[1]),
+            PCA_DIM,
+            num_train,
+        )
+    too_long = sum(
+        len(caption) > CAPTION_LENGTH - 2
+        for content in contents.values()
+        for captions in content.captions
+        for caption in captions
+    )
+    if too_long:
+        logger.warning("%d captions are longer than %d words; cut", too_long, CAPTION_LENGTH - 2)

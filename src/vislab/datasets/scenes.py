@@ -31,9 +31,8 @@ from tqdm import tqdm
 
 from vislab.atomic_files import atomic_write_text
 from vislab.backbones.fmnist_cnn import FEATURE_DIM, FashionMNISTCNN, load_fmnist_cnn
-from vislab.datasets.caption_text import build_vocabulary, encode_captions, tokenize
-from vislab.datasets.coco import write_coco_data
-from vislab.datasets.feature_pca import fit_pca
+from vislab.datasets.caption_sets import SplitContent, write_caption_set
+from vislab.datasets.caption_text import tokenize
 from vislab.datasets.mnist import load_mnist_format
 from vislab.datasets.scene_captions import MAX_WORDS, describe_scene
 from vislab.errors import InvalidInputError
@@ -197,39 +196,23 @@ def build_scene_captions(
         words = [
             [tokenize(c) for c in caps] for caps in scene_captions(scenes, labels, caption_rng)
         ]
-        splits[split] = (urls, raw, words)
-    return _write_layout(out, splits, seed)
-
-
-def _write_layout(out: Path, splits: dict, seed: int) -> Path:
-    """PCA (fit on train), vocabulary (train captions only), encoding, then the files."""
-    pca = fit_pca(splits["train"][1], 512)
-    idx_to_word = build_vocabulary(w for caps in splits["train"][2] for w in caps)
-    word_to_idx = {word: index for index, word in enumerate(idx_to_word)}
-    arrays = {}
-    for split, (urls, raw, words) in splits.items():
-        flat = [caption for caps in words for caption in caps]
-        arrays[f"{split}_captions"] = encode_captions(flat, word_to_idx, CAPTION_LENGTH)
-        arrays[f"{split}_image_idxs"] = np.repeat(np.arange(len(words)), [len(c) for c in words])
-        arrays[f"{split}_features"] = pca.transform(raw)
-        arrays[f"{split}_features_raw"] = raw
-        arrays[f"{split}_urls"] = urls
-    write_coco_data(out, idx_to_word=idx_to_word, **arrays)
+        splits[split] = SplitContent(words, raw, urls)
+    components, vocab_size = write_caption_set(
+        out, splits["train"], splits["val"], caption_length=CAPTION_LENGTH
+    )
     manifest = {
         "kind": "fashion-mnist scenes",
         "seed": seed,
-        "num_train": len(splits["train"][0]),
-        "num_val": len(splits["val"][0]),
+        "num_train": num_train,
+        "num_val": num_val,
         "canvas": CANVAS,
         "anchors": list(ANCHORS),
         "raw_feature_dim": RAW_FEATURE_DIM,
-        "pca_components": int(pca.components.shape[1]),
-        "vocab_size": len(idx_to_word),
+        "pca_components": components,
+        "vocab_size": vocab_size,
     }
     atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2))
-    logger.info(
-        "wrote %d train and %d val scenes to %s", manifest["num_train"], manifest["num_val"], out
-    )
+    logger.info("wrote %d train and %d val scenes to %s", num_train, num_val, out)
     return out
 
 
