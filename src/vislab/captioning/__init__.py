@@ -8,6 +8,14 @@ from vislab.captioning.captioners import (
     load_captioner,
     train_captioner,
 )
+from vislab.captioning.evaluation import (
+    CaptionEvaluation,
+    evaluate_captioner,
+    evaluate_checkpoint,
+    evaluate_nearest_neighbour,
+)
+from vislab.captioning.metrics import caption_scores
+from vislab.captioning.nearest_neighbour import NearestNeighbourCaptioner
 from vislab.captioning.numpy_beam_search import beam_search
 from vislab.captioning.rnn import CaptioningRNN
 from vislab.captioning.solver import CaptioningSolver
@@ -24,16 +32,22 @@ from vislab.torch_nn import MultiHeadAttention, PositionalEncoding
 
 __all__ = [
     "CAPTIONERS",
+    "CaptionEvaluation",
     "CaptionerType",
     "CaptioningRNN",
     "CaptioningSolver",
     "CaptioningSolverTransformer",
     "CaptioningTransformer",
     "MultiHeadAttention",
+    "NearestNeighbourCaptioner",
     "PositionalEncoding",
     "TrainedCaptioner",
     "beam_search",
+    "caption_scores",
     "decode_captions",
+    "evaluate_captioner",
+    "evaluate_checkpoint",
+    "evaluate_nearest_neighbour",
     "image_from_url",
     "load_captioner",
     "load_coco_data",
