@@ -16,12 +16,14 @@ resume from --out, and --evaluate-only measures whatever epochs are done.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
 import torch
 
 from results import report
+from vislab.atomic_files import atomic_write_text
 from vislab.backbones import load_fmnist_cnn
 from vislab.datasets import FASHION_MNIST_CLASSES
 from vislab.gan import (
@@ -50,22 +52,32 @@ def quality_row(name, folder, real, cnn, device, seconds):
     top = max(range(10), key=lambda c: quality.class_histogram[c])
     share = quality.class_histogram[top] / len(fake)
     return quality.fid, [
-        name, state["epoch"], state["iteration"], f"{seconds:.0f}", f"{quality.fid:.2f}",
+        name, state["epoch"], state["iteration"], seconds, f"{quality.fid:.2f}",
         f"{quality.mean_confidence:.3f}", f"{FASHION_MNIST_CLASSES[top]} ({share:.0%})",
     ]  # fmt: skip
 
 
-def train_in_rounds(images, out, device, evaluate_only) -> dict[str, float]:
-    """Train the runs round by round; return each run's training seconds in this call."""
-    seconds = {f"{model}-{loss}": 0.0 for model, loss, _ in RUNS}
+def train_in_rounds(images, out, device, evaluate_only) -> dict[str, str]:
+    """Train the runs round by round; return each run's training seconds over all calls.
+
+    The seconds add up in <run>/train_seconds.json ("n/a" where no call recorded them).
+    """
     rounds = 0 if evaluate_only else max(epochs for _, _, epochs in RUNS) // 2
     for round_number in range(1, rounds + 1):
         for model, loss, epochs in RUNS:
             config = GanConfig(model=model, loss=loss, epochs=epochs * round_number // rounds)
+            folder = out / f"{model}-{loss}"
             start = time.perf_counter()
-            train_gan(images, config, out / f"{model}-{loss}", resume=True, device=device,
-                      progress=True)  # fmt: skip
-            seconds[f"{model}-{loss}"] += time.perf_counter() - start
+            train_gan(images, config, folder, resume=True, device=device, progress=True)
+            record = folder / "train_seconds.json"
+            total = json.loads(record.read_text()) if record.exists() else 0.0
+            atomic_write_text(record, json.dumps(total + time.perf_counter() - start))
+    seconds = {}
+    for model, loss, _ in RUNS:
+        record = out / f"{model}-{loss}" / "train_seconds.json"
+        seconds[f"{model}-{loss}"] = (
+            f"{json.loads(record.read_text()):.0f}" if record.exists() else "n/a"
+        )
     return seconds
 
 
@@ -96,7 +108,7 @@ def main() -> None:
         f"\n\n{FID_LABEL}: 10,000 samples vs the 10,000 test images; lower is better. "
         f"Held-out real training images score {floor.fid:.2f} (the floor). Device {device}. "
         f"Lowest FID: {best} ({'as expected' if best == 'dc-bce' else 'NOT the DCGAN'}). "
-        "Train seconds cover this call only. "
+        "Train seconds: all calls that recorded them. "
         "Final grids: benchmarks/gan_quality_<run>.png."
     )
     report("GAN sample quality at the course's schedules (Fashion-MNIST)", body)
