@@ -101,12 +101,19 @@ def ensure_scenes(folder: Path, plan: Budget, fresh: bool, seed: int = 0) -> Pat
 
 
 def ensure_trained(model: str, data_dir: Path, folder: Path, options: dict, fresh: bool) -> dict:
-    """Train model into folder (resuming an interrupted run); return {seconds, checkpoint}."""
+    """Train model into folder (resuming an interrupted run); return {seconds, checkpoint}.
+
+    A finished run is reused when it was trained with the same options; a run with other
+    options (a changed budget) is discarded and trained again.
+    """
     done = folder / "done.json"
+    if done.is_file() and not fresh:
+        summary = json.loads(done.read_text(encoding="utf-8"))
+        if summary.get("options") == options:
+            return summary
+        fresh = True
     if fresh and folder.exists():
         shutil.rmtree(folder)
-    if done.is_file():
-        return json.loads(done.read_text(encoding="utf-8"))
     start = time.perf_counter()
     resume = (folder / "last.pt").is_file()
     result = train_captioner(model, data_dir, folder, resume=resume, progress=True, **options)
