@@ -18,6 +18,15 @@ WORDS = ["<NULL>", "<START>", "<END>", "<UNK>"] + [f"w{i}" for i in range(36)]
 WORD_TO_IDX = {word: index for index, word in enumerate(WORDS)}
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """One intra-op thread: on a shared 2-core machine two threads mostly wait for each other."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def small_model(seed: int = 0, **options) -> CaptioningTransformer:
     torch.manual_seed(seed)
     options = {"num_heads": 2, "num_layers": 2, "max_length": 30, **options}

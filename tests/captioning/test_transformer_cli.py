@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 
 from vislab.captioning import load_captioner
 from vislab.cli.main import main
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """One intra-op thread: on a shared 2-core machine two threads mostly wait for each other
+    (the overfit run took 346 s with 2 threads and 46 s with 1 at a load average of 4)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def test_train_resume_sample_and_eval_a_transformer(tiny_coco_dir, tmp_path, capsys):

@@ -13,6 +13,7 @@ import shutil
 import socket
 
 import numpy as np
+import pytest
 import torch
 
 from vislab.captioning.transformer_training import (
@@ -34,6 +35,16 @@ OPTIONS = {
 # Parameters after 4 Adam steps, K=2 against K=1: float32 reduction order only.
 PARAMETER_ATOL = 1e-5
 LOSS_RTOL = 1e-5
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """One intra-op thread: on a shared 2-core machine two threads mostly wait for each other
+    (the overfit run took 346 s with 2 threads and 46 s with 1 at a load average of 4)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def free_port() -> int:

@@ -19,6 +19,18 @@ from vislab.datasets.coco import load_coco_data, write_coco_data
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 
 SMALL = {"wordvec_dim": 32, "num_heads": 2, "num_layers": 1, "max_length": 20}
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """One intra-op thread: on a shared 2-core machine two threads mostly wait for each other
+    (the overfit run took 346 s with 2 threads and 46 s with 1 at a load average of 4)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 # COCO-like captions: fixed function words around image-specific content words.
 TEMPLATE = "a {0} {1} {2} on the {3}"
 CHOICES = (
