@@ -24,8 +24,8 @@ from vislab.datasets.coco import load_coco_data
 
 _NUMPY = {"batch_size": 100, "learning_rate": 5e-3, "lr_decay": 0.95, "blas_threads": 1}
 # Sized so each model trains in at most about 8 minutes on the shared 2-core machine these
-# numbers come from (load 5-10): 8,000 / 4,000 / 600 iterations of batch 100 (the
-# Transformer runs at ~0.7 s per iteration there, the numpy models at 10-50 per second).
+# numbers come from (load 3-10): 8,000 / 4,000 / 200 iterations of batch 100 (the
+# Transformer ran at 0.7-2.7 s per iteration there, the numpy models at 10-50 per second).
 BENCHMARK = Budget(
     20_000,
     2_000,
@@ -42,7 +42,7 @@ BENCHMARK = Budget(
         "lstm": {**_NUMPY, "epochs": 4, "hidden_dim": 256, "wordvec_dim": 128},
         "transformer": {
             "epochs": 1,
-            "max_train": 60_000,
+            "max_train": 20_000,
             "batch_size": 100,
             "wordvec_dim": 128,
             "num_layers": 2,
