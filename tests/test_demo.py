@@ -11,10 +11,11 @@ import pytest
 from vislab.cli.main import main
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+# One worker runs all three tests, so the demo is built once (make test uses --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("demo")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_report(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo")
     assert main(["demo", "--budget", "tiny", "--out", str(out)]) == 0

@@ -46,4 +46,6 @@ def test_duplicate_titles_get_distinct_anchors(tmp_path):
 
 def test_missing_figure_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="gone.png"):
-        write_report([Section("A", figures=[Figure(Path("gone.png"), "x")])], tmp_path / "r.html", "t")
+        write_report(
+            [Section("A", figures=[Figure(Path("gone.png"), "x")])], tmp_path / "r.html", "t"
+        )

@@ -143,10 +143,11 @@ def write_report(
         f'<li><a href="#{slug}">{html.escape(section.title)}</a>'
         + (" (failed)" if section.error else "")
         + "</li>"
-        for section, slug in zip(sections, slugs)
+        for section, slug in zip(sections, slugs, strict=True)
     )
     body = "\n".join(
-        _render_section(section, slug, out_dir) for section, slug in zip(sections, slugs)
+        _render_section(section, slug, out_dir)
+        for section, slug in zip(sections, slugs, strict=True)
     )
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
