@@ -85,7 +85,9 @@ def test_two_processes_resume_and_match_one(tmp_path):
 
     # DCGAN: the first step's losses match tightly (per-rank BatchNorm over 4 of the 8
     # images would be ~10% off); later steps drift at float level, which Adam's first steps
-    # amplify on near-zero gradients, so the parameters agree within 2 learning-rate steps.
+    # amplify on near-zero gradients: Adam (betas 0.5, 0.999) moves a parameter by lr on step 1
+    # and by at most ~1.4 lr on step 2, so two runs whose near-zero gradients differ in sign
+    # part by at most 2 (1 + 1.4) lr < 5e-3 after these 2 steps (2.5e-3 seen on one thread).
     assert results[0]["dc_history"] == results[1]["dc_history"]
     for key in ("d_loss", "g_loss"):
         got, want = results[0]["dc_history"][key], single_dc.history[key]
@@ -93,4 +95,4 @@ def test_two_processes_resume_and_match_one(tmp_path):
         assert torch.allclose(torch.tensor(got), torch.tensor(want), rtol=1e-2), key
     for key, value in single_dc.generator.state_dict().items():
         assert torch.equal(results[0]["dc"][key], results[1]["dc"][key]), key
-        assert torch.allclose(results[0]["dc"][key].float(), value.float(), atol=2e-3), key
+        assert torch.allclose(results[0]["dc"][key].float(), value.float(), atol=5e-3), key
