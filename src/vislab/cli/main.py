@@ -41,13 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         group.set_defaults(handler=lambda args, group=group: group.print_help() or 2)
         groups[name] = group.add_subparsers(title="commands", metavar="COMMAND")
     for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"vislab.cli.{module_name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"vislab.cli.{module_name}":
-                raise
-            continue  # a task whose commands have not landed yet
-        module.register(groups)
+        importlib.import_module(f"vislab.cli.{module_name}").register(groups)
     return parser
 
 
