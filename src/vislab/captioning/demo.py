@@ -142,14 +142,12 @@ def ensure_evaluation(captioner, data: dict, path: Path, beam_size: int, fresh: 
     return evaluation
 
 
-def run_demo(
-    out_dir: str | Path, quick: bool = True, fresh: bool = False, budget: str | None = None
-) -> list[Section]:
+def run_demo(out_dir: str | Path, budget: str = "quick", fresh: bool = False) -> list[Section]:
     """Build, train, score and draw into out_dir/<budget>; return the report section.
 
-    budget ("tiny" | "quick" | "full") overrides `quick`.
+    `budget` is "tiny" (a smoke run), "quick" (the demo's default) or "full".
     """
-    name = budget or ("quick" if quick else "full")
+    name = budget
     if name not in BUDGETS:
         raise ValueError(f"unknown budget {name!r}; choose from {', '.join(BUDGETS)}")
     plan, out = BUDGETS[name], Path(out_dir) / name

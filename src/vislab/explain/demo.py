@@ -236,14 +236,12 @@ def _class_visualization(demo: _Demo) -> Section:
     )
 
 
-def run_demo(
-    out_dir: str | Path, quick: bool = True, fresh: bool = False, budget: str | None = None
-) -> list[Section]:
+def run_demo(out_dir: str | Path, budget: str = "quick", fresh: bool = False) -> list[Section]:
     """Write the explain figures into out_dir; return the report sections.
 
-    budget ("tiny" | "quick" | "full") overrides `quick`.
+    `budget` is "tiny" (a smoke run), "quick" (the demo's default) or "full".
     """
-    name = budget or ("quick" if quick else "full")
+    name = budget
     if name not in BUDGETS:
         raise ValueError(f"unknown budget {name!r}; choose from {', '.join(BUDGETS)}")
     out_dir = Path(out_dir)

@@ -143,14 +143,12 @@ def _run_section(model, loss, folder, summary) -> tuple[list[Figure], list[objec
     return figures, row
 
 
-def run_demo(
-    out_dir: str | Path, quick: bool = True, fresh: bool = False, budget: str | None = None
-) -> list[Section]:
+def run_demo(out_dir: str | Path, budget: str = "quick", fresh: bool = False) -> list[Section]:
     """Train and measure the three GANs into `out_dir`; return the report section.
 
-    budget ("tiny" | "quick" | "full") overrides `quick`.
+    `budget` is "tiny" (a smoke run), "quick" (the demo's default) or "full".
     """
-    name = budget or ("quick" if quick else "full")
+    name = budget
     if name not in BUDGETS:
         raise ValueError(f"unknown budget {name!r}; choose from {', '.join(BUDGETS)}")
     plan, out_dir = BUDGETS[name], Path(out_dir) / name
