@@ -14,18 +14,16 @@ from __future__ import annotations
 import contextlib
 import importlib
 import inspect
-import json
 import os
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from vislab.atomic_files import atomic_savefig, atomic_write_text
 from vislab.captioning.rnn import CaptioningRNN
 from vislab.captioning.solver import CaptioningSolver, read_checkpoint
+from vislab.captioning.training_history import write_history
 from vislab.datasets.coco import load_coco_data
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 from vislab.numpy_nn.blas_threads import blas_threads as limit_blas_threads
@@ -213,22 +211,5 @@ def train_numpy_captioner(
     with contextlib.nullcontext() if blas_threads is None else limit_blas_threads(blas_threads):
         solver.train()
     history = solver.history
-    write_history(out, history, title=f"{cell_type} captioner")
+    write_history(out, history, f"{cell_type} captioner", "loss per caption")
     return TrainedCaptioner(out / "best.pt", out / "last.pt", history)
-
-
-def write_history(out: Path, history: dict, title: str) -> Path:
-    """Write out/history.json and out/loss_curve.png (training loss, validation loss per epoch)."""
-    atomic_write_text(out / "history.json", json.dumps(history, indent=1))
-    figure = Figure(figsize=(7, 4))
-    axes = figure.add_subplot()
-    train = history["train_loss"]
-    axes.plot(np.arange(1, len(train) + 1), train, lw=0.8, label="training loss (minibatch)")
-    epochs = len(history["val_loss"])
-    if epochs:
-        per_epoch = len(train) / epochs
-        x = per_epoch * np.arange(1, epochs + 1)
-        axes.plot(x, history["val_loss"], "o-", label="validation loss (per epoch)")
-    axes.set(xlabel="iteration", ylabel="loss per caption", title=title)
-    axes.legend()
-    return atomic_savefig(figure, out / "loss_curve.png", dpi=100)

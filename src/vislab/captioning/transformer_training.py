@@ -10,7 +10,6 @@ model's state, never the DDP wrapper's.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import pickle
@@ -19,9 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 
-from vislab.atomic_files import atomic_savefig, atomic_write_text
+from vislab.captioning.training_history import write_history
 from vislab.captioning.transformer import CaptioningTransformer
 from vislab.captioning.transformer_solver import CaptioningSolverTransformer
 from vislab.datasets.coco import load_coco_data
@@ -116,34 +114,12 @@ def train_transformer_captioner(
             logger.info("no %s to resume from; starting afresh", last)
         solver.train()
         if context.is_main:
-            _write_history(out_dir, solver.history)
+            write_history(out_dir, solver.history, "transformer captioner", "loss per word")
         context.barrier()
     finally:
         if owns_group:
             context.shutdown()
     return TrainedTransformer(out_dir / "best.pt", last, solver.history, model)
-
-
-def _write_history(out_dir: Path, history: dict) -> None:
-    atomic_write_text(out_dir / "history.json", json.dumps(history, indent=1))
-    figure = Figure(figsize=(6, 4))
-    axes = figure.add_subplot()
-    per_epoch = len(history["train_loss"]) / max(len(history["val_loss"]), 1)
-    axes.plot(
-        np.arange(1, len(history["train_loss"]) + 1) / per_epoch,
-        history["train_loss"],
-        label="training (per iteration)",
-    )
-    axes.plot(
-        np.arange(1, len(history["val_loss"]) + 1),
-        history["val_loss"],
-        "o-",
-        label="validation (per epoch)",
-    )
-    axes.set_xlabel("epoch")
-    axes.set_ylabel("loss (course normalisation)")
-    axes.legend()
-    atomic_savefig(figure, out_dir / "loss_curve.png")
 
 
 def read_transformer_checkpoint(path: str | os.PathLike, device="cpu") -> dict:

@@ -83,9 +83,6 @@ def show_images(
 
 def save_loss_curve(history: dict[str, list[float]], path: str | os.PathLike, title: str) -> Path:
     """Plot D and G losses against the iteration (`history` keys: iteration, d_loss, g_loss)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(6, 3.5), dpi=100)
