@@ -71,7 +71,9 @@ def run_demo(
     """Run the demo steps into `out_dir` and write `out_dir/report.html`; return its path."""
     if budget not in BUDGETS:
         raise ValueError(f"unknown budget {budget!r}: choose one of {', '.join(BUDGETS)}")
-    out_dir = Path(out_dir)
+    # Absolute from here on: the steps hand the report paths under out_dir, and the report
+    # resolves them against its own folder, so a relative out_dir would be joined twice.
+    out_dir = Path(out_dir).expanduser().resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     sections: list[Section] = []
     timings: list[list[object]] = []
