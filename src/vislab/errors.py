@@ -15,3 +15,11 @@ class CorruptFileError(VislabError, ValueError):
 
 class InvalidInputError(VislabError, ValueError):
     """An argument has the wrong shape, type or value."""
+
+
+class RunInterrupted(VislabError):
+    """A run stopped on SIGINT/SIGTERM; `checkpoint` is the file it kept, or None."""
+
+    def __init__(self, message: str, checkpoint=None):
+        super().__init__(message)
+        self.checkpoint = checkpoint
