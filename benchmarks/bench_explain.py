@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -32,7 +31,6 @@ from vislab.explain import (
     pgd_attack,
 )
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 EPSILON_LADDER = (0.5, 1, 2, 4, 8, 16)  # of 255
 
 
@@ -106,7 +104,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = load_classifier("efficientnet_lite0")
-    images, labels, _ = load_imagenet_val(REFERENCE / "imagenet_val_25.npz")
+    images, labels, _ = load_imagenet_val()
     X = torch.cat([model.preprocess(Image.fromarray(x)) for x in images])
     y = torch.from_numpy(labels)
     baseline, ours = bench_saliency(model, X[:5], y[:5], args.repeats)

