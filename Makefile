@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.vislab-installed
 DEMO_OUT ?= demo-out
+# Extra options for `vislab demo`, e.g. make demo DEMO_ARGS="--budget tiny".
+DEMO_ARGS ?=
 
 .PHONY: setup demo test test-slow bench lint
 
@@ -34,7 +36,7 @@ system-packages:
 	fi
 
 demo: setup
-	$(BIN)/vislab demo --out $(DEMO_OUT)
+	$(BIN)/vislab demo --out "$(DEMO_OUT)" $(DEMO_ARGS)
 
 # The suite on 2 workers, one torch thread each so they do not oversubscribe 2 cores.
 # `slow` tests (minutes each) run in `make test-slow`; CI runs both.
