@@ -3,6 +3,14 @@
 Layers are pure function pairs `*_forward(...) -> (out, cache)`, `*_backward(dout, cache)`.
 """
 
+from vislab.numpy_nn.attention_lstm_layers import (
+    attention_lstm_backward,
+    attention_lstm_forward,
+    attention_lstm_step_backward,
+    attention_lstm_step_forward,
+    soft_attention_backward,
+    soft_attention_forward,
+)
 from vislab.numpy_nn.gradcheck import (
     eval_numerical_gradient,
     eval_numerical_gradient_array,
@@ -36,6 +44,10 @@ __all__ = [
     "adam",
     "affine_backward",
     "affine_forward",
+    "attention_lstm_backward",
+    "attention_lstm_forward",
+    "attention_lstm_step_backward",
+    "attention_lstm_step_forward",
     "eval_numerical_gradient",
     "eval_numerical_gradient_array",
     "lstm_backward",
@@ -51,6 +63,8 @@ __all__ = [
     "sgd",
     "sgd_momentum",
     "sigmoid",
+    "soft_attention_backward",
+    "soft_attention_forward",
     "temporal_affine_backward",
     "temporal_affine_forward",
     "temporal_softmax_loss",
