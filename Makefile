@@ -6,6 +6,8 @@ STAMP := $(VENV)/.vislab-installed
 DEMO_OUT ?= demo-out
 # Extra options for `vislab demo`, e.g. make demo DEMO_ARGS="--budget tiny".
 DEMO_ARGS ?=
+# Extra pytest options for `make test`; a second -m replaces the default "not slow".
+PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-slow bench lint
 
@@ -41,7 +43,7 @@ demo: setup
 # The suite on 2 workers, one torch thread each so they do not oversubscribe 2 cores.
 # `slow` tests (minutes each) run in `make test-slow`; CI runs both.
 test: setup
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q -m "not slow"
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q -m "not slow" $(PYTEST_ARGS)
 
 test-slow: setup
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q -m slow
