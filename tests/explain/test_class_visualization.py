@@ -49,6 +49,22 @@ def test_create_returns_image_and_snapshots_within_range(make_tiny_cnn):
         create_class_visualization(0, model, show_evry=3)
 
 
+def test_on_snapshot_sees_every_snapshot_and_can_stop_the_run(make_tiny_cnn):
+    model = make_tiny_cnn(size=16)
+    seen = []
+    result = create_class_visualization(
+        1, model, num_iterations=12, show_every=4, on_snapshot=lambda t, image: seen.append(t)
+    )
+    assert seen == [t for t, _ in result.snapshots] == [1, 4, 8, 12]
+
+    def stop(t, image):
+        if t >= 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        create_class_visualization(1, model, num_iterations=12, show_every=4, on_snapshot=stop)
+
+
 def test_works_on_the_28x28_fashion_mnist_cnn():
     model = load_backbone("fmnist_cnn")
     result = create_class_visualization("sneaker", model, num_iterations=60, seed=0)

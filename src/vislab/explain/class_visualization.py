@@ -77,9 +77,10 @@ def create_class_visualization(
     Keyword arguments (course defaults): l2_reg 1e-3, learning_rate 25 (scaled by
     sqrt(C*H*W / 3*224*224) for other sizes), num_iterations 100, blur_every 10 (5 below
     64x64), blur_sigma 0.5 (0.7 below 64x64), max_jitter 16 (scaled by H / 224),
-    show_every 25 (snapshot period),
-    seed 0, progress False. The input shape and clamping range come from the model when it
-    is an ImageClassifier, else 3x224x224 with SqueezeNet normalisation.
+    show_every 25 (snapshot period), seed 0, progress False, on_snapshot None (called as
+    on_snapshot(iteration, image) at every snapshot; an exception it raises stops the run).
+    The input shape and clamping range come from the model when it is an ImageClassifier,
+    else 3x224x224 with SqueezeNet normalisation.
     """
     (C, H, W), low, high = _input_shape_and_range(model)
     scale = math.sqrt(C * H * W / COURSE_NUMEL)
@@ -94,6 +95,7 @@ def create_class_visualization(
     show_every = kwargs.pop("show_every", 25)
     seed = kwargs.pop("seed", 0)
     progress = kwargs.pop("progress", False)
+    on_snapshot = kwargs.pop("on_snapshot", None)
     if kwargs:
         raise TypeError(f"unexpected keyword arguments: {', '.join(kwargs)}")
     target = target_index(target_y, model)
@@ -115,5 +117,7 @@ def create_class_visualization(
             blur_image(img.data, sigma=blur_sigma)
         if t == 0 or (t + 1) % show_every == 0 or t == num_iterations - 1:
             snapshots.append((t + 1, _to_image(model, img)))
+            if on_snapshot is not None:
+                on_snapshot(*snapshots[-1])
     final = img.detach()
     return ClassVisualization(_to_image(model, final), snapshots, final)
