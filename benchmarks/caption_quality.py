@@ -18,16 +18,17 @@ from pathlib import Path
 
 from results import report
 from vislab.captioning.captioners import CAPTIONERS, load_captioner
-from vislab.captioning.demo import Budget, ensure_evaluation, ensure_scenes, ensure_trained
 from vislab.captioning.nearest_neighbour import NearestNeighbourCaptioner
 from vislab.datasets.coco import load_coco_data
+from vislab.demo.budgets import CaptioningBudget
+from vislab.demo.captioning import ensure_evaluation, ensure_scenes, ensure_trained
 
 _NUMPY = {"batch_size": 100, "learning_rate": 5e-3, "lr_decay": 0.95, "blas_threads": 1}
 # Sized so each model trains in well under 15 minutes on a quiet 2-core machine: 12 / 10
 # epochs of the 100,000 training captions for the numpy models, 3 for the Transformer
 # (batch 100). A first run with a third of this (sized for a machine shared by six
 # processes) left every learned model below the baseline, with validation loss still falling.
-BENCHMARK = Budget(
+BENCHMARK = CaptioningBudget(
     20_000,
     2_000,
     {

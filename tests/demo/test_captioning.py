@@ -7,8 +7,9 @@ import json
 import pytest
 
 from vislab.captioning.captioners import CAPTIONERS
-from vislab.captioning.demo import BUDGETS, run_demo
 from vislab.captioning.metrics import METRIC_NAMES
+from vislab.demo.budgets import BUDGETS
+from vislab.demo.captioning import run_section
 
 # About a minute on a busy 2-core machine (scenes, three models, beam search); the lead's
 # demo test runs the same tiny budget end to end.
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    return out, run_demo(out, budget="tiny")
+    return out, run_section(out, budget="tiny")
 
 
 def test_tiny_demo_section_references_files_that_exist(demo_run):
@@ -45,13 +46,13 @@ def test_second_run_reuses_data_checkpoints_and_scores(demo_run):
     stamps = {
         p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.suffix in (".pt", ".h5", ".json")
     }
-    (section,) = run_demo(out, budget="tiny")
+    (section,) = run_section(out, budget="tiny")
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
     done = json.loads((folder / "rnn" / "done.json").read_text())
-    assert done["options"] == BUDGETS["tiny"].options("rnn")
+    assert done["options"] == BUDGETS["tiny"].captioning.options("rnn")
     assert section.tables[0].rows[0][0] == "nearest-neighbour"
 
 
 def test_unknown_budget_is_rejected(tmp_path):
     with pytest.raises(ValueError, match="unknown budget"):
-        run_demo(tmp_path, budget="huge")
+        run_section(tmp_path, budget="huge")

@@ -10,7 +10,7 @@ import pytest
 
 from vislab.cli.main import main
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # One worker runs all three tests, so the demo is built once (make test uses --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("demo")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vislab.demo import BUDGETS, run_demo
+from vislab.demo import BUDGET_NAMES, run_demo
 
 
 def _demo(args) -> None:
@@ -34,6 +34,6 @@ def register(groups) -> None:
         help="short training budgets, under 10 minutes on 2 cores (the default)",
     )
     speed.add_argument("--full", action="store_true", help="the course's full schedules")
-    speed.add_argument("--budget", choices=BUDGETS, help="tiny | quick | full")
+    speed.add_argument("--budget", choices=BUDGET_NAMES, help="tiny | quick | full")
     parser.add_argument("--fresh", action="store_true", help="rebuild everything from scratch")
     parser.set_defaults(handler=_demo, budget="quick")

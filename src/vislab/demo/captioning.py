@@ -14,7 +14,6 @@ import json
 import shutil
 import textwrap
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,65 +34,14 @@ from vislab.captioning.nearest_neighbour import NearestNeighbourCaptioner
 from vislab.datasets.coco import load_coco_data
 from vislab.datasets.image_urls import image_from_url
 from vislab.datasets.scenes import build_scene_captions, is_built
+from vislab.demo.budgets import CaptioningBudget, budget_for
 from vislab.report import Figure, Section, Table
 
 BEAM_SIZE = 3
 NUM_SAMPLES = 6
 
 
-@dataclass(frozen=True)
-class Budget:
-    """Scene counts and, per model, the training keywords of one demo budget."""
-
-    num_train: int
-    num_val: int
-    training: dict[str, dict]
-    note: str
-    default_training: dict = field(default_factory=dict)  # models without their own entry
-
-    def options(self, model: str) -> dict:
-        return dict(self.training.get(model, self.default_training))
-
-
-# The vanilla RNN gets smaller steps than the course's 5e-3 on the larger budgets: at 5e-3 its
-# training loss rose again after ~1,000 iterations on the scene set (no gradient clipping).
-_NUMPY = {"batch_size": 100, "learning_rate": 5e-3, "lr_decay": 0.95, "blas_threads": 1}
-BUDGETS = {
-    "tiny": Budget(
-        200, 30,
-        {"rnn": {**_NUMPY, "epochs": 1, "hidden_dim": 32, "wordvec_dim": 16},
-         "lstm": {**_NUMPY, "epochs": 1, "hidden_dim": 32, "wordvec_dim": 16},
-         "transformer": {"epochs": 1, "batch_size": 100, "wordvec_dim": 32, "num_layers": 1}},
-        "tiny budget (a smoke run): 200 training scenes, one epoch of small models",
-        {"epochs": 1, "batch_size": 100},
-    ),
-    "quick": Budget(
-        4_000, 400,
-        {"rnn": {**_NUMPY, "epochs": 4, "hidden_dim": 128, "wordvec_dim": 64,
-                 "learning_rate": 2.5e-3},
-         "lstm": {**_NUMPY, "epochs": 4, "hidden_dim": 128, "wordvec_dim": 64},
-         "transformer": {"epochs": 2, "max_train": 10_000, "batch_size": 100,
-                         "wordvec_dim": 64, "num_layers": 2}},
-        "quick budget: 4,000 training and 400 validation scenes; the numpy RNN and LSTM "
-        "(hidden size 128) train 4 epochs (800 iterations of 100 captions), the 64-wide "
-        "2-layer Transformer 200 iterations (torch is the slowest here per iteration), so "
-        "the captions are rougher than with the full budget",
-        {"epochs": 4, "batch_size": 100},
-    ),
-    "full": Budget(
-        20_000, 2_000,
-        {"rnn": {**_NUMPY, "epochs": 8, "hidden_dim": 512, "wordvec_dim": 256,
-                 "learning_rate": 1e-3},
-         "lstm": {**_NUMPY, "epochs": 8, "hidden_dim": 512, "wordvec_dim": 256},
-         "transformer": {"epochs": 8, "batch_size": 100, "wordvec_dim": 256, "num_layers": 2}},
-        "full budget: the default 20,000 / 2,000 scene set, 8 epochs per model with the "
-        "course's sizes (hidden 512, word vectors 256)",
-        {"epochs": 8, "batch_size": 100},
-    ),
-}  # fmt: skip
-
-
-def ensure_scenes(folder: Path, plan: Budget, fresh: bool, seed: int = 0) -> Path:
+def ensure_scenes(folder: Path, plan: CaptioningBudget, fresh: bool, seed: int = 0) -> Path:
     """Build the scene set into folder unless a finished build of this size is there."""
     if fresh and folder.exists():
         shutil.rmtree(folder)
@@ -142,15 +90,12 @@ def ensure_evaluation(captioner, data: dict, path: Path, beam_size: int, fresh: 
     return evaluation
 
 
-def run_demo(out_dir: str | Path, budget: str = "quick", fresh: bool = False) -> list[Section]:
+def run_section(out_dir: str | Path, budget: str = "quick", fresh: bool = False) -> list[Section]:
     """Build, train, score and draw into out_dir/<budget>; return the report section.
 
     `budget` is "tiny" (a smoke run), "quick" (the demo's default) or "full".
     """
-    name = budget
-    if name not in BUDGETS:
-        raise ValueError(f"unknown budget {name!r}; choose from {', '.join(BUDGETS)}")
-    plan, out = BUDGETS[name], Path(out_dir) / name
+    plan, out = budget_for(budget).captioning, Path(out_dir) / budget
     data_dir = ensure_scenes(out / "scenes", plan, fresh)
     data = load_coco_data(data_dir)
     baseline = NearestNeighbourCaptioner(
@@ -238,7 +183,9 @@ def _loss_figure(out: Path, models: list[str], path: Path) -> Path:
     return atomic_savefig(figure, path, dpi=90)
 
 
-def _section(plan: Budget, data: dict, scores: dict, runs: dict, figures: list) -> Section:
+def _section(
+    plan: CaptioningBudget, data: dict, scores: dict, runs: dict, figures: list
+) -> Section:
     rows = [[name, *(round(e.scores[m], 3) for m in METRIC_NAMES)] for name, e in scores.items()]
     baseline = scores["nearest-neighbour"].scores["CIDEr-D"]
     beaten = [m for m in runs if scores[f"{m}, beam 1"].scores["CIDEr-D"] > baseline]

@@ -1,9 +1,9 @@
 """The explain part of `vislab demo`: saliency, fooling and class visualization figures.
 
-Runs on EfficientNet-Lite0 with the scikit-image photos (and the course's 25 ImageNet
-validation images when `../shared/reference` is beside the repository) and on the project's
-Fashion-MNIST CNN. Figures already in `out_dir` are reused unless `fresh`; a part that fails
-becomes a section with the error while the others still run.
+Runs on EfficientNet-Lite0 with the scikit-image photos and the course's 25 ImageNet
+validation images (shipped inside vislab), and on the project's Fashion-MNIST CNN. Figures
+already in `out_dir` are reused unless `fresh`; a part that fails becomes a section with the
+error while the others still run.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -21,6 +20,7 @@ from tqdm import tqdm
 from vislab.atomic_files import atomic_write_text
 from vislab.backbones.classifier import load_backbone
 from vislab.datasets.imagenet import load_imagenet_val, short_name
+from vislab.demo.budgets import ExplainBudget, budget_for
 from vislab.explain.fooling import FoolingError
 from vislab.explain.runs import (
     LabelledImage,
@@ -34,31 +34,13 @@ from vislab.explain.runs import (
 from vislab.report import Figure, Section, Table
 
 logger = logging.getLogger(__name__)
-REFERENCE = Path(__file__).resolve().parents[3].parent / "shared" / "reference"
 FOOLING_TARGETS = ("stingray", "goldfish", "tarantula", "hourglass", "gorilla")
-
-
-@dataclass(frozen=True)
-class Budget:
-    photos: int  # sample photos in the saliency figures
-    smoothgrad_samples: int
-    fooling_images: int
-    class_iterations: int
-    imagenet_classes: tuple[str, ...]
-    note: str
-
-
-BUDGETS = {
-    "tiny": Budget(2, 4, 1, 10, ("tarantula",), "a tiny budget (smoke run)"),
-    "quick": Budget(5, 16, 2, 100, ("tarantula",), "a quick budget (about a minute)"),
-    "full": Budget(5, 50, 5, 200, ("tarantula", "gorilla", "hourglass"), "the full budget"),
-}
 
 
 class _Demo:
     """Shared state of one demo run: folder, budget, cached numbers, the classifier."""
 
-    def __init__(self, out_dir: Path, budget: Budget, fresh: bool):
+    def __init__(self, out_dir: Path, budget: ExplainBudget, fresh: bool):
         self.out, self.budget = out_dir, budget
         self.cache_path = out_dir / "results.json"
         cache = {}
@@ -83,15 +65,13 @@ class _Demo:
         return self.cache[key]
 
     def images(self, num: int) -> tuple[list[LabelledImage], str]:
-        """The first `num` validation images if the reference data is there, else photos."""
-        if (REFERENCE / "imagenet_val_25.npz").is_file():
-            X, y, names = load_imagenet_val(REFERENCE / "imagenet_val_25.npz", num=num)
-            items = [
-                LabelledImage(short_name(names[int(c)]), Image.fromarray(x), (int(c),))
-                for x, c in zip(X, y, strict=True)
-            ]
-            return items, "ImageNet validation images"
-        return sample_photo_inputs(self.model)[:num], "scikit-image photos"
+        """The first `num` of the course's ImageNet validation images."""
+        X, y, names = load_imagenet_val(num=num)
+        items = [
+            LabelledImage(short_name(names[int(c)]), Image.fromarray(x), (int(c),))
+            for x, c in zip(X, y, strict=True)
+        ]
+        return items, "ImageNet validation images"
 
 
 def _saliency(demo: _Demo) -> Section:
@@ -236,14 +216,12 @@ def _class_visualization(demo: _Demo) -> Section:
     )
 
 
-def run_demo(out_dir: str | Path, budget: str = "quick", fresh: bool = False) -> list[Section]:
+def run_section(out_dir: str | Path, budget: str = "quick", fresh: bool = False) -> list[Section]:
     """Write the explain figures into out_dir; return the report sections.
 
     `budget` is "tiny" (a smoke run), "quick" (the demo's default) or "full".
     """
-    name = budget
-    if name not in BUDGETS:
-        raise ValueError(f"unknown budget {name!r}; choose from {', '.join(BUDGETS)}")
+    plan = budget_for(budget).explain
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     # One intra-op thread: these are batch-1 passes that gain little from two, and on a busy
@@ -252,7 +230,7 @@ def run_demo(out_dir: str | Path, budget: str = "quick", fresh: bool = False) ->
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _run_parts(_Demo(out_dir, BUDGETS[name], fresh), name)
+        return _run_parts(_Demo(out_dir, plan, fresh), budget)
     finally:
         torch.set_num_threads(threads)
 
@@ -271,6 +249,6 @@ def _run_parts(demo: _Demo, name: str) -> list[Section]:
             logger.warning("explain demo part %r failed: %s", title, error)
             section = Section(title, error=f"{type(error).__name__}: {error}")
         if name != "full":
-            section.notes.append(f"Run with {BUDGETS[name].note}; `--full` uses more.")
+            section.notes.append(f"Run with {demo.budget.note}; `--full` uses more.")
         sections.append(section)
     return sections

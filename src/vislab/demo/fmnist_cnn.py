@@ -12,6 +12,7 @@ from vislab.atomic_files import atomic_savefig
 from vislab.backbones.fmnist_cnn import load_fmnist_cnn
 from vislab.backbones.fmnist_training import images_to_tensor, predict
 from vislab.datasets.mnist import FASHION_MNIST_CLASSES, load_mnist_format
+from vislab.demo.budgets import budget_for
 from vislab.report import Figure, Section, Table
 
 
@@ -58,12 +59,12 @@ def _plot_samples(images: np.ndarray, labels: np.ndarray, predictions: np.ndarra
     atomic_savefig(fig, path, dpi=110)
 
 
-def run_demo(out_dir: Path, budget: str = "quick", fresh: bool = False) -> list[Section]:
+def run_section(out_dir: Path, budget: str = "quick", fresh: bool = False) -> list[Section]:
     """Evaluate the shipped CNN on the 10,000 test images; write the figures into out_dir."""
+    plan = budget_for(budget).fmnist_cnn
     out_dir.mkdir(parents=True, exist_ok=True)
     images, labels = load_mnist_format(split="test")
-    if budget == "tiny":
-        images, labels = images[:1000], labels[:1000]
+    images, labels = images[: plan.test_images], labels[: plan.test_images]
     model = load_fmnist_cnn()
     with torch.inference_mode():
         predictions = predict(model, images_to_tensor(images)).numpy()

@@ -11,7 +11,6 @@ import json
 import logging
 import shutil
 import time
-from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
@@ -23,6 +22,8 @@ from tqdm import tqdm
 from vislab.atomic_files import atomic_write_bytes, atomic_write_text
 from vislab.backbones import load_fmnist_cnn
 from vislab.datasets import FASHION_MNIST_CLASSES
+from vislab.demo.budgets import GanBudget, budget_for
+from vislab.gan.checkpoints import load_generator
 from vislab.gan.data import NUM_TRAIN, load_gan_images
 from vislab.gan.fid import FID_LABEL, measure_quality
 from vislab.gan.images import deprocess_img, show_images
@@ -35,32 +36,6 @@ from vislab.report import Figure, Section, Table
 logger = logging.getLogger(__name__)
 
 RUNS = (("fc", "bce"), ("fc", "ls"), ("dc", "bce"))
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Training images, epochs per model and FID sample count of one demo budget."""
-
-    num_train: int
-    batch_size: int
-    epochs: dict[str, int]
-    show_every: dict[str, int]
-    fid_samples: int
-    note: str
-
-
-BUDGETS = {
-    "tiny": Budget(128, 32, {"fc": 1, "dc": 1}, {"fc": 2, "dc": 2}, 300,
-                   "tiny budget (a smoke run): 4 steps of batch 32 per model, FID on 300 samples"),
-    "quick": Budget(25600, 128, {"fc": 3, "dc": 1}, {"fc": 150, "dc": 50}, 2000,
-                    "quick budget: the first 25,600 training images, fc 3 epochs (600 "
-                    "steps), dc 1 epoch (200 steps), FID on 2,000 samples against the 10,000 "
-                    "test images, so FIDs are higher than with the full schedule and the "
-                    "DCGAN has had the fewest steps"),
-    "full": Budget(NUM_TRAIN, 128, {"fc": 10, "dc": 5}, {"fc": 250, "dc": 250}, 10000,
-                   "the course's schedules: 50,000 images, fc 10 epochs, dc 5 epochs, batch "
-                   "128; FID on 10,000 samples against the 10,000 test images"),
-}  # fmt: skip
 
 
 def _progress_strip(grids: list[Path], path: Path, keep: int = 5, cells: int = 4) -> Path:
@@ -78,7 +53,7 @@ def _progress_strip(grids: list[Path], path: Path, keep: int = 5, cells: int = 4
     return atomic_write_bytes(path, data.getvalue())
 
 
-def _train_one(model, loss, budget, images, folder, fresh) -> dict:
+def _train_one(model, loss, budget: GanBudget, images, folder, fresh) -> dict:
     """Train (or reuse) one run; return its summary (quality.json once measured).
 
     Training seconds add up over interrupted and resumed calls (time.json).
@@ -106,10 +81,8 @@ def _train_one(model, loss, budget, images, folder, fresh) -> dict:
     }
 
 
-def _measure(summary, folder, real, cnn, budget) -> dict:
+def _measure(summary, folder, real, cnn, budget: GanBudget) -> dict:
     """Add FID and classifier statistics of `budget.fid_samples` samples to a run summary."""
-    from vislab.gan.checkpoints import load_generator
-
     G, config = load_generator(folder / "checkpoint.pt")
     noise = sample_noise(
         budget.fid_samples, config.noise_dim, generator=torch.Generator().manual_seed(0)
@@ -143,19 +116,15 @@ def _run_section(model, loss, folder, summary) -> tuple[list[Figure], list[objec
     return figures, row
 
 
-def run_demo(out_dir: str | Path, budget: str = "quick", fresh: bool = False) -> list[Section]:
+def run_section(out_dir: str | Path, budget: str = "quick", fresh: bool = False) -> list[Section]:
     """Train and measure the three GANs into `out_dir`; return the report section.
 
     `budget` is "tiny" (a smoke run), "quick" (the demo's default) or "full".
     """
-    name = budget
-    if name not in BUDGETS:
-        raise ValueError(f"unknown budget {name!r}; choose from {', '.join(BUDGETS)}")
-    plan, out_dir = BUDGETS[name], Path(out_dir) / name
+    plan, out_dir = budget_for(budget).gan, Path(out_dir) / budget
     images, _ = load_gan_images(split="train")
     real, _ = load_gan_images(split="test")
-    if name == "tiny":
-        real = real[:1000]
+    real = real[: plan.test_images]
     cnn = load_fmnist_cnn()
     figures, rows = [], []
     for model, loss in tqdm(RUNS, desc="GAN demo", unit="model"):

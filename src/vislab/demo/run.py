@@ -1,14 +1,13 @@
 """The main job: run every task on built-in data and write one HTML report.
 
-Each step is a task's `run_demo(out_dir, budget, fresh) -> list[Section]` writing into its
-own sub-folder. Steps reuse what an earlier (possibly interrupted) run built there, so
-running the demo again continues where it stopped. A step that fails becomes a section
+Each step is a section module's `run_section(out_dir, budget, fresh) -> list[Section]`
+writing into its own sub-folder. Steps reuse what an earlier (possibly interrupted) run built
+there, so running the demo again continues where it stopped. A step that fails becomes a section
 with the error, its traceback goes to `logs/`, and the other steps still run.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 import traceback
@@ -17,42 +16,35 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vislab.atomic_files import atomic_write_text
+from vislab.demo import captioning, explain, fmnist_cnn, gan
+from vislab.demo.budgets import budget_for
 from vislab.report import Section, Table, write_report
 from vislab.system_info import package_versions, torch_summary
 
 logger = logging.getLogger(__name__)
 
-BUDGETS = ("tiny", "quick", "full")
-BUDGET_NOTES = {
-    "tiny": "tiny budgets (a smoke run): the figures are real but barely trained",
-    "quick": "quick budgets (the default, under 10 minutes on 2 cores): models are trained "
-    "briefly, so quality is below what the full course schedules reach",
-    "full": "the course's full schedules",
-}
-
 
 @dataclass(frozen=True)
 class DemoStep:
-    """A named step: the module whose run_demo() it calls and the folder it writes."""
+    """A named step: the section function it calls and the folder it writes."""
 
     title: str
-    module: str
+    run: Callable[..., list[Section]]
     folder: str
 
 
 STEPS = (
-    DemoStep("Fashion-MNIST CNN", "vislab.backbones.fmnist_report", "fmnist_cnn"),
-    DemoStep("Image captioning", "vislab.captioning.demo", "captioning"),
-    DemoStep("Explaining classifiers", "vislab.explain.demo", "explain"),
-    DemoStep("GANs", "vislab.gan.demo", "gan"),
+    DemoStep("Fashion-MNIST CNN", fmnist_cnn.run_section, "fmnist_cnn"),
+    DemoStep("Image captioning", captioning.run_section, "captioning"),
+    DemoStep("Explaining classifiers", explain.run_section, "explain"),
+    DemoStep("GANs", gan.run_section, "gan"),
 )
 
 
 def _run_step(step: DemoStep, out_dir: Path, budget: str, fresh: bool) -> list[Section]:
     """Run one step; a failure becomes an error section and a traceback file in logs/."""
     try:
-        run = importlib.import_module(step.module).run_demo
-        return run(out_dir / step.folder, budget=budget, fresh=fresh)
+        return step.run(out_dir / step.folder, budget=budget, fresh=fresh)
     except Exception as error:  # a failed step must not stop the others
         log = out_dir / "logs" / f"{step.folder}.txt"
         atomic_write_text(log, traceback.format_exc())
@@ -69,8 +61,7 @@ def run_demo(
     on_step: Callable[[DemoStep], None] | None = None,
 ) -> Path:
     """Run the demo steps into `out_dir` and write `out_dir/report.html`; return its path."""
-    if budget not in BUDGETS:
-        raise ValueError(f"unknown budget {budget!r}: choose one of {', '.join(BUDGETS)}")
+    note = budget_for(budget).note
     # Absolute from here on: the steps hand the report paths under out_dir, and the report
     # resolves them against its own folder, so a relative out_dir would be joined twice.
     out_dir = Path(out_dir).expanduser().resolve()
@@ -86,20 +77,20 @@ def run_demo(
         status = "failed" if any(s.error for s in step_sections) else "ok"
         timings.append([step.title, status, round(elapsed, 1)])
         sections += step_sections
-    sections.append(_about_section(timings, budget))
+    sections.append(_about_section(timings, note))
     return write_report(
         sections,
         out_dir / "report.html",
         title="vislab demo report",
-        subtitle=f"Captioning, explanations and GANs on built-in data; {BUDGET_NOTES[budget]}.",
+        subtitle=f"Captioning, explanations and GANs on built-in data; {note}.",
     )
 
 
-def _about_section(timings: list[list[object]], budget: str) -> Section:
+def _about_section(timings: list[list[object]], note: str) -> Section:
     versions = package_versions() | torch_summary()
     return Section(
         title="Timings and versions",
-        intro=f"This run used {BUDGET_NOTES[budget]}. Steps that found their results from an "
+        intro=f"This run used {note}. Steps that found their results from an "
         "earlier run reused them, so their time here is short.",
         tables=[
             Table("Time per step (seconds)", ["step", "status", "seconds"], timings),
