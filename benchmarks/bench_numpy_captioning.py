@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vislab.captioning.rnn import CaptioningRNN
+from vislab.captioning.numpy_rnn import CaptioningRNN
 from vislab.numpy_nn import adam
 from vislab.numpy_nn.blas_threads import blas_threads
 

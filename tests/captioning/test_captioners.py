@@ -46,7 +46,7 @@ def test_registry_errors(tiny_coco_dir, tmp_path):
     assert {"rnn", "lstm"} <= set(CAPTIONERS)
     with pytest.raises(InvalidInputError, match="unknown captioner"):
         train_captioner("gru", tiny_coco_dir, tmp_path)
-    with pytest.raises(InvalidInputError, match="no option num_heads"):
+    with pytest.raises(InvalidInputError, match="does not take: num_heads"):
         train_captioner("rnn", tiny_coco_dir, tmp_path, num_heads=2)
     with pytest.raises(InvalidInputError, match="CPU"):
         train_captioner("rnn", tiny_coco_dir, tmp_path, device="cuda")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vislab.captioning.numpy_beam_search import beam_search
-from vislab.captioning.rnn import CaptioningRNN
+from vislab.captioning.numpy_rnn import CaptioningRNN
 from vislab.numpy_nn import eval_numerical_gradient
 
 SEED_VOCAB = {"<NULL>": 0, "cat": 2, "dog": 3}

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from vislab.captioning.rnn import CaptioningRNN
-from vislab.captioning.solver import CaptioningSolver, read_checkpoint
+from vislab.captioning.numpy_rnn import CaptioningRNN
+from vislab.captioning.numpy_solver import CaptioningSolver, read_checkpoint
 from vislab.datasets.coco import decode_captions, load_coco_data
 
 

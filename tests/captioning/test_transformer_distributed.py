@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from vislab.captioning.transformer_training import (
+from vislab.captioning.transformer_captioner import (
     load_transformer_captioner,
     train_transformer_captioner,
 )

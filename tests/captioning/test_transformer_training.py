@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from vislab.captioning.transformer import CaptioningTransformer
-from vislab.captioning.transformer_solver import CaptioningSolverTransformer
-from vislab.captioning.transformer_training import (
+from vislab.captioning.transformer_captioner import (
     load_transformer_captioner,
     read_transformer_checkpoint,
     train_transformer_captioner,
 )
+from vislab.captioning.transformer_solver import CaptioningSolverTransformer
 from vislab.datasets.coco import load_coco_data, write_coco_data
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 

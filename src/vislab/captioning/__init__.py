@@ -17,8 +17,8 @@ from vislab.captioning.evaluation import (
 from vislab.captioning.metrics import caption_scores
 from vislab.captioning.nearest_neighbour import NearestNeighbourCaptioner
 from vislab.captioning.numpy_beam_search import beam_search
-from vislab.captioning.rnn import CaptioningRNN
-from vislab.captioning.solver import CaptioningSolver
+from vislab.captioning.numpy_rnn import CaptioningRNN
+from vislab.captioning.numpy_solver import CaptioningSolver
 from vislab.captioning.transformer import CaptioningTransformer
 from vislab.captioning.transformer_solver import CaptioningSolverTransformer
 from vislab.datasets.coco import (

@@ -69,15 +69,8 @@ def train_transformer_captioner(
     num_layers: int = 2,
     max_length: int = 50,
     dropout: float = 0.1,
-    **other_options,
 ) -> TrainedTransformer:
-    """Train a CaptioningTransformer on a `coco_captioning` folder; resumable from last.pt.
-
-    Options of other captioners (`lr_decay`, `blas_threads`, ...) are a user error here.
-    """
-    if other_options:
-        names = ", ".join(sorted(other_options))
-        raise InvalidInputError(f"the Transformer captioner does not take: {names}")
+    """Train a CaptioningTransformer on a `coco_captioning` folder; resumable from last.pt."""
     out_dir = Path(out_dir)
     owns_group = not (torch.distributed.is_available() and torch.distributed.is_initialized())
     context = init_from_env(check_device(device))

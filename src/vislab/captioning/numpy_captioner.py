@@ -1,0 +1,128 @@
+"""Train, save and load the numpy RNN/LSTM captioners: what `vislab caption train/sample --model
+rnn|lstm` call.
+
+`train_numpy_captioner` runs a `CaptioningSolver` with Adam; `load_numpy_captioner` gives a
+`NumpyCaptioner` whose `sample(features, max_length, beam_size)` captions images. Output folder:
+`last.pt` (every epoch), `best.pt` (best validation loss), `history.json`, `loss_curve.png`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vislab.captioning.numpy_rnn import CaptioningRNN
+from vislab.captioning.numpy_solver import CaptioningSolver, read_checkpoint
+from vislab.captioning.training_history import write_history
+from vislab.datasets.coco import load_coco_data
+from vislab.errors import InvalidInputError
+from vislab.numpy_nn.blas_threads import blas_threads as limit_blas_threads
+
+
+@dataclass
+class TrainedCaptioner:
+    """Where a training run left its files, and its loss histories."""
+
+    best_checkpoint: Path
+    last_checkpoint: Path
+    history: dict
+
+
+class NumpyCaptioner:
+    """A trained numpy CaptioningRNN behind the registry's captioner interface."""
+
+    def __init__(self, checkpoint: dict):
+        config = dict(checkpoint["config"])
+        self.model_name = checkpoint["model"]
+        self.model = CaptioningRNN(
+            checkpoint["word_to_idx"],
+            input_dim=config["input_dim"],
+            wordvec_dim=config["wordvec_dim"],
+            hidden_dim=config["hidden_dim"],
+            cell_type=config["cell_type"],
+            dtype=np.dtype(config["dtype"]).type,
+        )
+        self.model.params = {k: np.asarray(v) for k, v in checkpoint["params"].items()}
+        self.word_to_idx = dict(checkpoint["word_to_idx"])
+        self.idx_to_word = [w for w, _ in sorted(self.word_to_idx.items(), key=lambda x: x[1])]
+        self.history = checkpoint.get("history", {})
+        self.epoch = checkpoint.get("epoch")
+
+    def sample(self, features: np.ndarray, max_length: int = 30, beam_size: int = 1):
+        """features: (N, D) -> captions (N, max_length) int, `<NULL>`-padded after `<END>`."""
+        features = np.asarray(features)
+        expected = self.model.params["W_proj"].shape[0]
+        if features.ndim != 2 or features.shape[1] != expected:
+            raise InvalidInputError(f"features must be (N, {expected}), got {features.shape}")
+        return self.model.sample(features, max_length=max_length, beam_size=beam_size)
+
+
+def load_numpy_captioner(path: str | os.PathLike, device: str = "cpu") -> NumpyCaptioner:
+    """Load `best.pt` / `last.pt` written by `train_numpy_captioner` (numpy runs on the CPU)."""
+    return NumpyCaptioner(read_checkpoint(path))
+
+
+def train_numpy_captioner(
+    data_dir: str | os.PathLike | None,
+    out_dir: str | os.PathLike,
+    *,
+    cell_type: str = "rnn",
+    epochs: int = 10,
+    batch_size: int = 100,
+    learning_rate: float = 5e-3,
+    lr_decay: float = 0.95,
+    seed: int = 0,
+    device: str = "cpu",
+    resume: bool = False,
+    max_train: int | None = None,
+    progress: bool = False,
+    wordvec_dim: int = 256,
+    hidden_dim: int = 512,
+    max_val_captions: int = 1000,
+    blas_threads: int | None = None,
+) -> TrainedCaptioner:
+    """Train a numpy CaptioningRNN with Adam; with `resume`, continue from out_dir/last.pt.
+
+    `blas_threads` limits numpy's OpenBLAS threads while training (1 is much faster for small
+    models on a busy machine); None leaves the setting alone.
+    """
+    if device != "cpu":
+        raise InvalidInputError(f"the numpy captioners run on the CPU only, not {device!r}")
+    if epochs < 1 or batch_size < 1:
+        raise InvalidInputError("epochs and batch_size must be at least 1")
+    out = Path(out_dir)
+    rng = np.random.default_rng(seed)
+    data = load_coco_data(data_dir, max_train=max_train, rng=rng)
+    model = CaptioningRNN(
+        data["word_to_idx"],
+        input_dim=data["train_features"].shape[1],
+        wordvec_dim=wordvec_dim,
+        hidden_dim=hidden_dim,
+        cell_type=cell_type,
+        rng=rng,
+    )
+    solver = CaptioningSolver(
+        model,
+        data,
+        update_rule="adam",
+        optim_config={"learning_rate": learning_rate},
+        lr_decay=lr_decay,
+        batch_size=batch_size,
+        num_epochs=epochs,
+        verbose=True,
+        seed=seed,
+        checkpoint_dir=out,
+        max_val_captions=max_val_captions,
+        progress=progress,
+    )
+    if resume and (out / "last.pt").is_file():
+        solver.resume(out / "last.pt")
+    with contextlib.nullcontext() if blas_threads is None else limit_blas_threads(blas_threads):
+        solver.train()
+    history = solver.history
+    write_history(out, history, f"{cell_type} captioner", "loss per caption")
+    return TrainedCaptioner(out / "best.pt", out / "last.pt", history)
