@@ -27,7 +27,7 @@ def test_the_demo_always_has_the_course_validation_images(tmp_path):
     demo = demo_module._Demo(tmp_path, BUDGETS["tiny"].explain, fresh=False)
     items, kind = demo.images(2)
     assert kind == "ImageNet validation images"
-    assert [(i.name, i.targets) for i in items] == [("hay", (958,)), ("quail", (85,))]
+    assert [(i.name, i.labels) for i in items] == [("hay", (958,)), ("quail", (85,))]
 
 
 def test_figures_of_another_budget_are_rebuilt(tmp_path):
