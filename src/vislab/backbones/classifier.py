@@ -4,6 +4,12 @@
 normalisation (`preprocess` / `deprocess`), its class names, and pooled penultimate
 `features`. It is itself an `nn.Module` whose forward gives the network's logits, so it can
 be passed anywhere the course passes `model`. `load_backbone(name)` builds one by name.
+
+The contract of the explain task: its methods beyond the course (PGD, attributions, sanity
+checks, faithfulness, robustness, Fourier class visualization) take an `ImageClassifier` and
+read the normalisation from it, never a default; `require_classifier` says so in one sentence
+to a caller who passes anything else. The course's own functions take any `nn.Module`
+(`require_model`) with the course's semantics (SqueezeNet normalisation for a plain model).
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ class ImageClassifier(nn.Module):
     ):
         super().__init__()
         if len(mean) != len(std) or len(mean) not in (1, 3):
-            raise ValueError("mean and std need one value per channel (1 or 3 channels)")
+            raise InvalidInputError("mean and std need one value per channel (1 or 3 channels)")
         self.name = name
         self.model = model.eval()
         for parameter in self.model.parameters():
@@ -134,6 +140,27 @@ class ImageClassifier(nn.Module):
             pixels = (pixels - low) / (high - low).clamp_min(1e-12)
         array = (pixels.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
         return Image.fromarray(array[..., 0] if self.channels == 1 else array)
+
+
+def require_classifier(model: object, caller: str) -> ImageClassifier:
+    """`model` itself when it is an ImageClassifier, else InvalidInputError naming `caller`."""
+    if isinstance(model, ImageClassifier):
+        return model
+    raise InvalidInputError(
+        f"{caller} needs a vislab ImageClassifier (the network with its normalisation, input "
+        f"size and class names: load_backbone(name) or ImageClassifier(...)), got "
+        f"{type(model).__name__}"
+    )
+
+
+def require_model(model: object, caller: str) -> nn.Module:
+    """`model` when it is a torch module (the course's `model`), else InvalidInputError."""
+    if isinstance(model, nn.Module):
+        return model
+    raise InvalidInputError(
+        f"{caller} needs a torch model (an nn.Module mapping (N, C, H, W) images to (N, K) "
+        f"scores), got {type(model).__name__}"
+    )
 
 
 def load_backbone(

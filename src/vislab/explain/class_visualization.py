@@ -18,6 +18,7 @@ from PIL import Image
 from torch import nn
 from tqdm import tqdm
 
+from vislab.backbones.classifier import ImageClassifier, require_model
 from vislab.explain.image_transforms import (
     SQUEEZENET_MEAN,
     SQUEEZENET_STD,
@@ -45,6 +46,7 @@ def class_visualization_update_step(
     The gradient is normalised to unit L2 norm, so learning_rate is the step's L2 length.
     img must require grad.
     """
+    model = require_model(model, "class_visualization_update_step")
     objective = model(img)[0, target_y] - l2_reg * img.square().sum()
     objective.backward()
     with torch.no_grad():
@@ -55,7 +57,7 @@ def class_visualization_update_step(
 
 def _input_shape_and_range(model: nn.Module) -> tuple[tuple[int, int, int], list, list]:
     """(C, H, W) and the per-channel clamping range in the model's input space."""
-    if hasattr(model, "value_range") and hasattr(model, "input_size"):
+    if isinstance(model, ImageClassifier):
         low, high = model.value_range()
         return (len(low), model.input_size, model.input_size), low, high
     low = (-SQUEEZENET_MEAN / SQUEEZENET_STD).tolist()
@@ -64,7 +66,7 @@ def _input_shape_and_range(model: nn.Module) -> tuple[tuple[int, int, int], list
 
 
 def _to_image(model: nn.Module, img: torch.Tensor) -> Image.Image:
-    if hasattr(model, "deprocess"):
+    if isinstance(model, ImageClassifier):
         return model.deprocess(img.detach().cpu())
     return deprocess(img.detach().cpu())
 
@@ -82,6 +84,7 @@ def create_class_visualization(
     The input shape and clamping range come from the model when it is an ImageClassifier,
     else 3x224x224 with SqueezeNet normalisation.
     """
+    model = require_model(model, "create_class_visualization")
     (C, H, W), low, high = _input_shape_and_range(model)
     scale = math.sqrt(C * H * W / COURSE_NUMEL)
     l2_reg = kwargs.pop("l2_reg", 1e-3)

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from vislab.backbones.classifier import require_model
 from vislab.errors import InvalidInputError, VislabError
 from vislab.explain.targets import Target, class_names_of, target_index
 
@@ -42,6 +43,7 @@ def fool_image(
     learning_rate: float = 1.0,
 ) -> FoolingResult:
     """Normalised-gradient ascent on score_target from X (1, C, H, W); X is not modified."""
+    model = require_model(model, "make_fooling_image")
     if X.ndim != 4 or len(X) != 1:
         raise InvalidInputError(f"expected one image (1, C, H, W), got shape {tuple(X.shape)}")
     target = target_index(target_y, model)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from vislab.backbones.classifier import require_model
 from vislab.errors import InvalidInputError
 from vislab.explain.saliency import input_gradients
 from vislab.explain.targets import Target, target_tensor
@@ -32,6 +33,7 @@ def integrated_gradients(
     baseline: (N or 1, C, H, W) in the model's input space; default zeros, which for a
     normalised input is the mean colour.
     """
+    model = require_model(model, "integrated_gradients")
     if X.ndim != 4:
         raise InvalidInputError(f"expected images (N, C, H, W), got shape {tuple(X.shape)}")
     if num_steps < 1 or batch_size < 1:

@@ -13,10 +13,9 @@ from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
+from vislab.backbones.classifier import ImageClassifier, require_classifier
 from vislab.errors import InvalidInputError
-from vislab.explain.image_transforms import SQUEEZENET_MEAN, SQUEEZENET_STD
 from vislab.explain.targets import Target, target_tensor
 
 
@@ -26,20 +25,19 @@ class PGDResult(NamedTuple):
     iterations: torch.Tensor  # (N,) int: steps taken until success (max_iterations if never)
 
 
-def _normalisation(model: nn.Module, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    mean = getattr(model, "mean", tuple(SQUEEZENET_MEAN.tolist()))
-    std = getattr(model, "std", tuple(SQUEEZENET_STD.tolist()))
+def normalisation(model: ImageClassifier, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The classifier's per-channel mean and std as (1, C, 1, 1) tensors like `like`."""
 
     def as_tensor(values: Sequence[float]) -> torch.Tensor:
         return torch.tensor(values, dtype=like.dtype, device=like.device).view(1, -1, 1, 1)
 
-    return as_tensor(mean), as_tensor(std)
+    return as_tensor(model.mean), as_tensor(model.std)
 
 
 def pgd_attack(
     X: torch.Tensor,
     target_y: torch.Tensor | Sequence[Target] | Target,
-    model: nn.Module,
+    model: ImageClassifier,
     epsilon: float,
     step_size: float | None = None,
     max_iterations: int = 100,
@@ -47,15 +45,16 @@ def pgd_attack(
     """Targeted L-inf PGD: X (N, C, H, W) normalised images, targets (N,) or one for all.
 
     epsilon and step_size (default epsilon / 4) are in pixel units (1.0 = full range).
-    Normalisation comes from the model (an ImageClassifier) or is SqueezeNet's.
+    Normalisation comes from the model, which must be an ImageClassifier.
     """
+    model = require_classifier(model, "pgd_attack")
     if X.ndim != 4:
         raise InvalidInputError(f"expected images (N, C, H, W), got shape {tuple(X.shape)}")
     if epsilon <= 0:
         raise InvalidInputError(f"epsilon must be positive, got {epsilon}")
     step_size = epsilon / 4 if step_size is None else step_size
     y = target_tensor(target_y, model, len(X)).to(X.device)
-    mean, std = _normalisation(model, X)
+    mean, std = normalisation(model, X)
     original = X.detach() * std + mean  # (N, C, H, W) pixels
     low, high = (original - epsilon).clamp_min(0), (original + epsilon).clamp_max(1)
     pixels = original.clone()

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from vislab.backbones.classifier import require_model
 from vislab.errors import InvalidInputError
 from vislab.explain.targets import Target, target_tensor
 
@@ -32,6 +33,7 @@ def compute_saliency_maps(
     X: (N, C, H, W) preprocessed images; y: (N,) class indices (or names for a classifier
     with class names). Returns (N, H, W), nonnegative. X is not modified.
     """
+    model = require_model(model, "compute_saliency_maps")
     if X.ndim != 4:
         raise InvalidInputError(f"expected images (N, C, H, W), got shape {tuple(X.shape)}")
     y = target_tensor(y, model, len(X))

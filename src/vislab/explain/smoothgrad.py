@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from vislab.backbones.classifier import require_model
 from vislab.errors import InvalidInputError
 from vislab.explain.saliency import input_gradients
 from vislab.explain.targets import Target, target_tensor
@@ -28,6 +29,7 @@ def smoothgrad_saliency_maps(
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """SmoothGrad saliency: X (N, C, H, W), y (N,) -> (N, H, W), nonnegative; X untouched."""
+    model = require_model(model, "smoothgrad_saliency_maps")
     if X.ndim != 4:
         raise InvalidInputError(f"expected images (N, C, H, W), got shape {tuple(X.shape)}")
     if num_samples < 1 or batch_size < 1:

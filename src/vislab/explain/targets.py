@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from vislab.backbones.classifier import ImageClassifier
 from vislab.datasets.imagenet import class_index
 from vislab.errors import InvalidInputError
 
@@ -15,8 +16,7 @@ Target = int | str
 
 def class_names_of(model: nn.Module) -> tuple[str, ...] | None:
     """The model's class names when it is an ImageClassifier, else None."""
-    names = getattr(model, "class_names", None)
-    return tuple(names) if names is not None else None
+    return model.class_names if isinstance(model, ImageClassifier) else None
 
 
 def target_index(target: Target, model: nn.Module) -> int:
