@@ -10,8 +10,8 @@ from vislab.captioning.truth_metrics import (
     score_against_truth,
     truth_from_array,
 )
-from vislab.datasets.scene_captions import describe_scene
-from vislab.datasets.scenes import LAYOUTS
+from vislab.captioning.sets.scene_captions import describe_scene
+from vislab.captioning.sets.scenes import LAYOUTS
 
 
 def _random_scenes(count: int, seed: int):

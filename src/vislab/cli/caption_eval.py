@@ -39,7 +39,7 @@ def _eval(args) -> None:
 
 
 def _build_scenes(args) -> None:
-    from vislab.datasets.scenes import build_scene_captions
+    from vislab.captioning.sets.scenes import build_scene_captions
 
     out = build_scene_captions(
         args.out,
@@ -53,7 +53,7 @@ def _build_scenes(args) -> None:
 
 
 def _build_captions(args) -> None:
-    from vislab.datasets.own_captions import build_own_captions
+    from vislab.captioning.sets.own_captions import build_own_captions
 
     out = build_own_captions(
         args.images,

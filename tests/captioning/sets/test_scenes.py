@@ -13,11 +13,8 @@ import torch
 from PIL import Image
 
 from vislab.backbones import load_fmnist_cnn
-from vislab.datasets import read_idx, write_idx
-from vislab.datasets.caption_text import decode_words
-from vislab.datasets.coco import features_file, load_coco_data
-from vislab.datasets.scene_captions import MAX_WORDS, describe_scene
-from vislab.datasets.scenes import (
+from vislab.captioning.sets.scene_captions import MAX_WORDS, describe_scene
+from vislab.captioning.sets.scenes import (
     ANCHORS,
     CANVAS,
     LAYOUTS,
@@ -27,6 +24,9 @@ from vislab.datasets.scenes import (
     sample_scenes,
     scene_features,
 )
+from vislab.datasets import read_idx, write_idx
+from vislab.datasets.caption_text import decode_words
+from vislab.datasets.coco import features_file, load_coco_data
 
 NUM_TRAIN, NUM_VAL = 30, 6
 

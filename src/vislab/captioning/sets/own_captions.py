@@ -25,7 +25,8 @@ from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
 from vislab.atomic_files import atomic_write_text
-from vislab.datasets.caption_sets import PCA_DIM, SplitContent, write_caption_set
+from vislab.backbones import load_backbone
+from vislab.captioning.sets.caption_sets import PCA_DIM, SplitContent, write_caption_set
 from vislab.datasets.caption_text import tokenize
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 
@@ -156,8 +157,6 @@ def build_own_captions(
     for path in paths.values():
         _open_image(path)  # every file checked before the slow part starts
     if backbone is None:
-        from vislab.backbones import load_backbone
-
         backbone = load_backbone("efficientnet_lite0", device=device)
     contents = {}
     for split, ids in splits.items():

@@ -10,9 +10,9 @@ import pytest
 import torch
 from PIL import Image
 
+from vislab.captioning.sets.own_captions import build_own_captions, read_annotations, split_images
 from vislab.datasets.caption_text import decode_words
 from vislab.datasets.coco import load_coco_data
-from vislab.datasets.own_captions import build_own_captions, read_annotations
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 
 
@@ -86,8 +86,6 @@ def test_build_writes_the_course_layout(tmp_path):
 def test_val_fraction_split_is_seeded(tmp_path):
     annotations = write_photos(tmp_path / "photos")
     images = read_annotations(annotations)
-    from vislab.datasets.own_captions import split_images
-
     first = split_images(images, 0.4, seed=1)
     assert len(first["val"]) == 2 and len(first["train"]) == 3
     assert split_images(images, 0.4, seed=1) == first
