@@ -60,8 +60,10 @@ def test_score_a_trained_checkpoint_with_beam_search(scenes_dir, tmp_path, capsy
 
 def test_missing_checkpoint_is_one_clear_error(scenes_dir, tmp_path, capsys):
     argv = ["caption", "eval", "--checkpoint", str(tmp_path / "none.pt"), "--data", str(scenes_dir)]
-    assert main(argv) == 1
-    assert "none.pt does not exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert "argument --checkpoint: file not found" in capsys.readouterr().err
 
 
 def test_build_captions_from_photos_with_efficientnet(tmp_path, capsys):

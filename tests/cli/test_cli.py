@@ -39,10 +39,11 @@ def test_info_reports_versions_and_data(capsys):
 
 
 def test_missing_data_is_one_sentence_on_stderr(tmp_path, capsys):
-    code = main(["data", "train-fmnist-cnn", "--data-dir", str(tmp_path / "absent")])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["data", "train-fmnist-cnn", "--data-dir", str(tmp_path / "absent")])
     captured = capsys.readouterr()
-    assert code == 1
-    assert captured.err.startswith("vislab: error: data folder not found")
+    assert exit_info.value.code == 2
+    assert captured.err.startswith("vislab: error: argument --data-dir: folder not found")
     assert "Traceback" not in captured.err
 
 
@@ -60,8 +61,11 @@ def test_python_dash_m_runs(tmp_path):
         text=True,
         check=False,
     )
-    assert result.returncode == 1
-    assert result.stderr.strip() == "vislab: error: data folder not found: /nonexistent"
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "vislab: error: argument --data-dir: folder not found: /nonexistent "
+        "(see `vislab data train-fmnist-cnn --help`)"
+    )
 
 
 def test_train_fmnist_cnn_on_a_tiny_folder(tiny_idx_dir, tmp_path, capsys):

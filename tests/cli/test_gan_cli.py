@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PIL import Image
 
 from vislab.cli.main import main
@@ -39,5 +40,7 @@ def test_user_errors_are_one_sentence(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("VISLAB_DATA_DIR", raising=False)
     assert main(["gan", "train", "--data", "mnist", "--out", str(tmp_path)]) == 1
     assert "--data mnist needs the MNIST IDX files" in capsys.readouterr().err
-    assert main(["gan", "sample", "--checkpoint", str(tmp_path / "none.pt")]) == 1
-    assert "GAN checkpoint not found" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["gan", "sample", "--checkpoint", str(tmp_path / "none.pt")])
+    assert exit_info.value.code == 2
+    assert "argument --checkpoint: file not found" in capsys.readouterr().err

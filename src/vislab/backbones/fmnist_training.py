@@ -19,8 +19,9 @@ from safetensors.torch import save
 from tqdm import tqdm
 
 from vislab.atomic_files import atomic_write_bytes
-from vislab.backbones.fmnist_cnn import FashionMNISTCNN
+from vislab.backbones.fmnist_cnn import FashionMNISTCNN, shipped_weights_path
 from vislab.datasets.mnist import load_mnist_format
+from vislab.errors import InvalidInputError
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,11 @@ def train_fmnist_cnn(
     progress: bool = False,
 ) -> FmnistTrainingResult:
     """Train a FashionMNISTCNN with AdamW and a one-cycle schedule; returns the result."""
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("max_train", max_train)):
+        if value is not None and value < 1:
+            raise InvalidInputError(f"{name} must be at least 1, got {value}")
+    if not math.isfinite(learning_rate) or learning_rate <= 0:
+        raise InvalidInputError(f"learning_rate must be a number above zero, got {learning_rate}")
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     train_images, train_labels = load_mnist_format(data_dir, "train")
@@ -107,6 +113,12 @@ def train_fmnist_cnn(
 
 
 def save_fmnist_cnn(model: FashionMNISTCNN, path: str | os.PathLike) -> Path:
-    """Save the weights as safetensors, atomically."""
+    """Save the weights as safetensors, atomically; never over the weights the package ships
+    (a retrained file is loaded with `load_fmnist_cnn(weights=path)`)."""
+    if Path(path).resolve() == shipped_weights_path().resolve():
+        raise InvalidInputError(
+            f"{path} is the weights file shipped inside the package; write elsewhere and "
+            "pass it as --weights / load_fmnist_cnn(weights=...)"
+        )
     state = {name: tensor.detach().contiguous() for name, tensor in model.state_dict().items()}
     return atomic_write_bytes(path, save(state))

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from vislab.captioning.captioners import CAPTIONERS, train_captioner
+from vislab.cli import arguments as valid
 
 TRAIN_DESCRIPTION = (
     "Train a captioner on a folder in the course's coco_captioning layout. Writes OUT/last.pt "
@@ -62,18 +63,34 @@ def register(groups) -> None:
     )
     models = ", ".join(f"{name}: {entry.description}" for name, entry in CAPTIONERS.items())
     train.add_argument("--model", choices=sorted(CAPTIONERS), default="rnn", help=models)
-    train.add_argument("--data", help="coco_captioning folder (default: $VISLAB_COCO_DIR)")
-    train.add_argument("--epochs", type=int, default=10)
-    train.add_argument("--batch-size", type=int, default=100)
-    train.add_argument("--learning-rate", type=float, help="default: the model's own")
-    train.add_argument("--lr-decay", type=float, help="per-epoch decay (rnn, lstm; default 0.95)")
     train.add_argument(
-        "--blas-threads", type=int, help="numpy BLAS threads (rnn, lstm; 1 suits busy machines)"
+        "--data",
+        type=valid.existing_folder,
+        help="coco_captioning folder (default: $VISLAB_COCO_DIR)",
     )
-    train.add_argument("--max-train", type=int, help="subsample this many training captions")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--device", default="cpu", help="cpu or cuda (transformer only)")
-    train.add_argument("--out", required=True, help="output folder")
+    train.add_argument("--epochs", type=valid.positive_int, default=10)
+    train.add_argument("--batch-size", type=valid.positive_int, default=100)
+    train.add_argument(
+        "--learning-rate", type=valid.positive_float, help="default: the model's own"
+    )
+    train.add_argument(
+        "--lr-decay",
+        type=valid.decay_factor,
+        help="per-epoch decay (rnn, lstm; default 0.95)",
+    )
+    train.add_argument(
+        "--blas-threads",
+        type=valid.positive_int,
+        help="numpy BLAS threads (rnn, lstm; 1 suits busy machines)",
+    )
+    train.add_argument(
+        "--max-train", type=valid.positive_int, help="subsample this many training captions"
+    )
+    train.add_argument("--seed", type=valid.seed, default=0)
+    train.add_argument(
+        "--device", type=valid.device, default="cpu", help="cpu or cuda (transformer only)"
+    )
+    train.add_argument("--out", type=valid.output_folder, required=True, help="output folder")
     train.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     train.set_defaults(handler=_train)
 
@@ -83,12 +100,23 @@ def register(groups) -> None:
         description="Caption --num images of a split and write a PNG grid or an HTML page "
         "with the generated and the ground-truth captions.",
     )
-    sample.add_argument("--checkpoint", required=True, help="best.pt or last.pt of a run")
-    sample.add_argument("--data", help="coco_captioning folder (default: $VISLAB_COCO_DIR)")
+    sample.add_argument(
+        "--checkpoint", type=valid.existing_file, required=True, help="best.pt or last.pt of a run"
+    )
+    sample.add_argument(
+        "--data",
+        type=valid.existing_folder,
+        help="coco_captioning folder (default: $VISLAB_COCO_DIR)",
+    )
     sample.add_argument("--split", choices=["train", "val"], default="val")
-    sample.add_argument("--num", type=int, default=8)
-    sample.add_argument("--beam-size", type=int, default=3)
-    sample.add_argument("--max-length", type=int, default=30)
-    sample.add_argument("--seed", type=int, default=0, help="which images are drawn")
-    sample.add_argument("--out", default="captions.png", help="output .png or .html file")
+    sample.add_argument("--num", type=valid.positive_int, default=8)
+    sample.add_argument("--beam-size", type=valid.positive_int, default=3)
+    sample.add_argument("--max-length", type=valid.positive_int, default=30)
+    sample.add_argument("--seed", type=valid.seed, default=0, help="which images are drawn")
+    sample.add_argument(
+        "--out",
+        type=valid.output_file_with_suffix(".png", ".html"),
+        default="captions.png",
+        help="output .png or .html file",
+    )
     sample.set_defaults(handler=_sample)

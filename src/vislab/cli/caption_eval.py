@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vislab.cli import arguments as valid
+
 
 def _eval(args) -> None:
     from vislab.captioning.evaluation import (
@@ -81,18 +83,32 @@ def _register_eval(caption) -> None:
         "references with pycocoevalcap's BLEU and CIDEr-D. Prints the scores and writes JSON.",
     )
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--checkpoint", help="a captioner checkpoint (best.pt / last.pt)")
+    which.add_argument(
+        "--checkpoint", type=valid.existing_file, help="a captioner checkpoint (best.pt / last.pt)"
+    )
     which.add_argument(
         "--baseline",
         choices=["nearest-neighbour"],
         help="score the nearest-neighbour baseline instead (Devlin et al. 2015)",
     )
-    parser.add_argument("--data", required=True, help="the coco_captioning folder")
-    parser.add_argument("--beam-size", type=int, default=1, help="1 = greedy decoding")
-    parser.add_argument("--neighbours", type=int, default=10, help="k for the baseline")
-    parser.add_argument("--max-images", type=int, help="score only the first N val images")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--out", help="JSON file to write (default: beside the checkpoint)")
+    parser.add_argument(
+        "--data", type=valid.existing_folder, required=True, help="the coco_captioning folder"
+    )
+    parser.add_argument(
+        "--beam-size", type=valid.positive_int, default=1, help="1 = greedy decoding"
+    )
+    parser.add_argument(
+        "--neighbours", type=valid.positive_int, default=10, help="k for the baseline"
+    )
+    parser.add_argument(
+        "--max-images", type=valid.positive_int, help="score only the first N val images"
+    )
+    parser.add_argument("--device", type=valid.device, default="cpu")
+    parser.add_argument(
+        "--out",
+        type=valid.output_file_with_suffix(".json"),
+        help="JSON file to write (default: beside the checkpoint)",
+    )
     parser.set_defaults(handler=_eval)
 
 
@@ -104,11 +120,13 @@ def _register_builders(data) -> None:
         "reference captions per scene, CNN features from the pixels (raw and PCA-512) and "
         "the scene PNGs, in the course's coco_captioning layout.",
     )
-    scenes.add_argument("--out", required=True, help="folder to write")
-    scenes.add_argument("--seed", type=int, default=0)
-    scenes.add_argument("--num-train", type=int, default=20_000)
-    scenes.add_argument("--num-val", type=int, default=2_000)
-    scenes.add_argument("--fmnist-dir", help="folder with the Fashion-MNIST IDX files")
+    scenes.add_argument("--out", type=valid.output_folder, required=True, help="folder to write")
+    scenes.add_argument("--seed", type=valid.seed, default=0)
+    scenes.add_argument("--num-train", type=valid.positive_int, default=20_000)
+    scenes.add_argument("--num-val", type=valid.positive_int, default=2_000)
+    scenes.add_argument(
+        "--fmnist-dir", type=valid.existing_folder, help="folder with the Fashion-MNIST IDX files"
+    )
     scenes.set_defaults(handler=_build_scenes)
 
     photos = data.add_parser(
@@ -118,16 +136,22 @@ def _register_builders(data) -> None:
         "annotations: image_id, caption), compute EfficientNet-Lite0 features (PCA to 512, "
         "fewer when there are fewer training images) and write the coco_captioning layout.",
     )
-    photos.add_argument("--images", required=True, help="folder holding the image files")
-    photos.add_argument("--annotations", required=True, help="COCO-style captions JSON")
-    photos.add_argument("--out", required=True, help="folder to write")
+    photos.add_argument(
+        "--images", type=valid.existing_folder, required=True, help="folder holding the image files"
+    )
+    photos.add_argument(
+        "--annotations", type=valid.existing_file, required=True, help="COCO-style captions JSON"
+    )
+    photos.add_argument("--out", type=valid.output_folder, required=True, help="folder to write")
     photos.add_argument(
         "--val-fraction",
-        type=float,
+        type=valid.open_fraction,
         default=0.2,
         help="share of images for validation (ignored when images have a 'split' field)",
     )
-    photos.add_argument("--min-count", type=int, default=2, help="rarer words become <UNK>")
-    photos.add_argument("--seed", type=int, default=0)
-    photos.add_argument("--device", default="cpu")
+    photos.add_argument(
+        "--min-count", type=valid.positive_int, default=2, help="rarer words become <UNK>"
+    )
+    photos.add_argument("--seed", type=valid.seed, default=0)
+    photos.add_argument("--device", type=valid.device, default="cpu")
     photos.set_defaults(handler=_build_captions)

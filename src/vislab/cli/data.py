@@ -1,12 +1,11 @@
-"""`vislab data train-fmnist-cnn`: rebuild the shipped Fashion-MNIST CNN weights."""
+"""`vislab data train-fmnist-cnn`: retrain the Fashion-MNIST CNN into a weights file of your own."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from vislab.cli import arguments as valid
 
 
 def _train_fmnist_cnn(args) -> None:
-    from vislab.backbones.fmnist_cnn import shipped_weights_path
     from vislab.backbones.fmnist_training import save_fmnist_cnn, train_fmnist_cnn
 
     result = train_fmnist_cnn(
@@ -18,8 +17,7 @@ def _train_fmnist_cnn(args) -> None:
         max_train=args.max_train,
         progress=True,
     )
-    out = Path(args.out) if args.out else shipped_weights_path()
-    save_fmnist_cnn(result.model, out)
+    out = save_fmnist_cnn(result.model, args.out)
     for epoch, accuracy in enumerate(result.test_accuracy, start=1):
         print(f"epoch {epoch}: test accuracy {accuracy:.4f}")
     print(f"weights: {out}")
@@ -30,13 +28,23 @@ def register(groups) -> None:
         "train-fmnist-cnn",
         help="train the shared Fashion-MNIST CNN and write its weights",
         description="Train the Fashion-MNIST CNN that the scene builder, the explain task and "
-        "the GAN FID share. Without --out it replaces the weights shipped in the package.",
+        "the GAN FID share. Writes --out (never the weights shipped in the package); load it "
+        "with `--weights FILE` or `load_fmnist_cnn(weights=FILE)`.",
     )
-    parser.add_argument("--data-dir", help="folder with the MNIST-format files")
-    parser.add_argument("--epochs", type=int, default=6)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--learning-rate", type=float, default=3e-3)
-    parser.add_argument("--max-train", type=int, help="use only the first N training images")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", help="weights file to write (default: the shipped file)")
+    parser.add_argument(
+        "--data-dir", type=valid.existing_folder, help="folder with the MNIST-format files"
+    )
+    parser.add_argument("--epochs", type=valid.positive_int, default=6)
+    parser.add_argument("--batch-size", type=valid.positive_int, default=128)
+    parser.add_argument("--learning-rate", type=valid.positive_float, default=3e-3)
+    parser.add_argument(
+        "--max-train", type=valid.positive_int, help="use only the first N training images"
+    )
+    parser.add_argument("--seed", type=valid.seed, default=0)
+    parser.add_argument(
+        "--out",
+        type=valid.output_file_with_suffix(".safetensors"),
+        default="fmnist_cnn.safetensors",
+        help="weights file to write (default: fmnist_cnn.safetensors here)",
+    )
     parser.set_defaults(handler=_train_fmnist_cnn)

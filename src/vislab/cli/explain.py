@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from vislab.backbones.classifier import BACKBONES, load_backbone
+from vislab.cli import arguments as valid
 from vislab.datasets.sample_photos import SAMPLE_PHOTOS, load_image
 from vislab.explain.runs import (
     SALIENCY_METHODS,
@@ -68,8 +69,15 @@ def _common(parser) -> None:
     parser.add_argument(
         "--model", choices=BACKBONES, default="efficientnet_lite0", help="classifier to explain"
     )
-    parser.add_argument("--weights", help="weights file (default: the model's usual file)")
-    parser.add_argument("--out", default="explain-out", help="output folder (default: explain-out)")
+    parser.add_argument(
+        "--weights", type=valid.existing_file, help="weights file (default: the model's usual file)"
+    )
+    parser.add_argument(
+        "--out",
+        type=valid.output_folder,
+        default="explain-out",
+        help="output folder (default: explain-out)",
+    )
 
 
 def register(groups) -> None:
@@ -90,8 +98,13 @@ def register(groups) -> None:
         description="Write the original, the fooling image and their (10x) difference.",
     )
     p.add_argument("image", nargs="?", default="chelsea", metavar="IMAGE", help=IMAGE_HELP)
-    p.add_argument("--target", required=True, help="target class: index or name (stingray)")
-    p.add_argument("--max-iterations", type=int, default=100)
+    p.add_argument(
+        "--target",
+        type=valid.class_name_or_index,
+        required=True,
+        help="target class: index or name (stingray)",
+    )
+    p.add_argument("--max-iterations", type=valid.positive_int, default=100)
     _common(p)
     p.set_defaults(handler=_fool)
 
@@ -100,8 +113,13 @@ def register(groups) -> None:
         help="class visualization: an image the model scores highly for a class",
         description="Gradient ascent from noise; writes snapshots and the final image.",
     )
-    p.add_argument("target", metavar="CLASS", help="class index or name (tarantula, 76)")
-    p.add_argument("--iterations", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "target",
+        type=valid.class_name_or_index,
+        metavar="CLASS",
+        help="class index or name (tarantula, 76)",
+    )
+    p.add_argument("--iterations", type=valid.positive_int, default=100)
+    p.add_argument("--seed", type=valid.seed, default=0)
     _common(p)
     p.set_defaults(handler=_class)

@@ -8,27 +8,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vislab.errors import InvalidInputError
+from vislab.cli import arguments as valid
 
 COURSE_EPOCHS = {"fc": 10, "dc": 5}
-
-
-def _check_device(device: str) -> None:
-    import torch
-
-    if device == "cuda" and not torch.cuda.is_available():
-        raise InvalidInputError("--device cuda was asked for but CUDA is not available")
 
 
 def _train(args) -> int:
     from vislab.gan import GanConfig, load_gan_images, train_gan
     from vislab.torch_nn.distributed import init_from_env
 
-    _check_device(args.device)
     config = GanConfig(
         model=args.model,
         loss=args.loss,
-        epochs=args.epochs or COURSE_EPOCHS[args.model],
+        epochs=COURSE_EPOCHS[args.model] if args.epochs is None else args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         show_every=args.show_every,
@@ -54,7 +46,6 @@ def _train(args) -> int:
 def _sample(args) -> int:
     from vislab.gan.sampling import sample_checkpoint
 
-    _check_device(args.device)
     checkpoint = Path(args.checkpoint)
     out = Path(args.out) if args.out else checkpoint.parent / f"samples_{args.num}.png"
     for path in sample_checkpoint(
@@ -72,7 +63,6 @@ def _sample(args) -> int:
 def _eval(args) -> int:
     from vislab.gan.fid import evaluate_checkpoint
 
-    _check_device(args.device)
     quality = evaluate_checkpoint(
         args.checkpoint,
         num_samples=args.num_samples,
@@ -89,8 +79,8 @@ def _eval(args) -> int:
 
 
 def _add_common(parser, device_help: str) -> None:
-    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help=device_help)
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--device", type=valid.device, default="cpu", help=device_help)
+    parser.add_argument("--seed", type=valid.seed, default=0, help="random seed (default 0)")
 
 
 def _register_train(gan) -> None:
@@ -114,15 +104,28 @@ def _register_train(gan) -> None:
         help="bce (vanilla), ls (least squares) or hinge",
     )
     train.add_argument("--data", choices=DATA_SETS, default="fashion-mnist")
-    train.add_argument("--data-dir", help="folder of MNIST-format IDX files (mnist needs it)")
-    train.add_argument("--epochs", type=int, help="default: the course's (fc 10, dc 5)")
-    train.add_argument("--out", required=True, help="output folder")
-    train.add_argument("--resume", action="store_true", help="continue OUT/checkpoint.pt")
-    train.add_argument("--show-every", type=int, default=250, help="iterations between grids")
-    train.add_argument("--batch-size", type=int, default=128, help="global batch (default 128)")
-    train.add_argument("--learning-rate", type=float, default=1e-3)
     train.add_argument(
-        "--num-train", type=int, default=NUM_TRAIN, help="first N training images (course: 50000)"
+        "--data-dir",
+        type=valid.existing_folder,
+        help="folder of MNIST-format IDX files (mnist needs it)",
+    )
+    train.add_argument(
+        "--epochs", type=valid.positive_int, help="default: the course's (fc 10, dc 5)"
+    )
+    train.add_argument("--out", type=valid.output_folder, required=True, help="output folder")
+    train.add_argument("--resume", action="store_true", help="continue OUT/checkpoint.pt")
+    train.add_argument(
+        "--show-every", type=valid.positive_int, default=250, help="iterations between grids"
+    )
+    train.add_argument(
+        "--batch-size", type=valid.positive_int, default=128, help="global batch (default 128)"
+    )
+    train.add_argument("--learning-rate", type=valid.positive_float, default=1e-3)
+    train.add_argument(
+        "--num-train",
+        type=valid.positive_int,
+        default=NUM_TRAIN,
+        help="first N training images (course: 50000)",
     )
     _add_common(train, "cpu (gloo under torchrun) or cuda (nccl)")
     train.set_defaults(handler=_train)
@@ -130,14 +133,20 @@ def _register_train(gan) -> None:
 
 def _register_sample_and_eval(gan) -> None:
     sample = gan.add_parser("sample", help="draw a grid of samples from a checkpoint")
-    sample.add_argument("--checkpoint", required=True)
-    sample.add_argument("--num", type=int, default=64, help="number of samples (default 64)")
+    sample.add_argument("--checkpoint", type=valid.existing_file, required=True)
+    sample.add_argument(
+        "--num", type=valid.positive_int, default=64, help="number of samples (default 64)"
+    )
     sample.add_argument(
         "--interpolate",
         action="store_true",
         help="also write a latent interpolation strip (4 rows x 10 steps)",
     )
-    sample.add_argument("--out", help="PNG path (default: beside the checkpoint)")
+    sample.add_argument(
+        "--out",
+        type=valid.output_file_with_suffix(".png"),
+        help="PNG path (default: beside the checkpoint)",
+    )
     _add_common(sample, "where to run the generator")
     sample.set_defaults(handler=_sample)
 
@@ -148,9 +157,13 @@ def _register_sample_and_eval(gan) -> None:
         "the project's Fashion-MNIST CNN (not Inception FID), with the CNN's mean "
         "confidence and predicted-class histogram of the samples.",
     )
-    evaluate.add_argument("--checkpoint", required=True)
-    evaluate.add_argument("--num-samples", type=int, default=10000)
-    evaluate.add_argument("--data-dir", help="folder of the test IDX files (default: as trained)")
+    evaluate.add_argument("--checkpoint", type=valid.existing_file, required=True)
+    evaluate.add_argument("--num-samples", type=valid.positive_int, default=10000)
+    evaluate.add_argument(
+        "--data-dir",
+        type=valid.existing_folder,
+        help="folder of the test IDX files (default: as trained)",
+    )
     _add_common(evaluate, "where to run the networks")
     evaluate.set_defaults(handler=_eval)
 

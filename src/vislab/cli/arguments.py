@@ -1,0 +1,188 @@
+"""Validated argparse types: a bad number or path is refused where it is parsed, by name.
+
+Each function here is an argparse `type=`: it turns the string into a value or raises
+`argparse.ArgumentTypeError`, which argparse reports as `argument --epochs: ...`. Zero,
+negative and empty values are refused rather than read as "the default" or "all".
+`OneLineParser` prints such a parse error as one line, `vislab: error: ...`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from pathlib import Path
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr (exit code 2), no usage dump."""
+
+    def error(self, message: str):
+        self.exit(2, f"vislab: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text.strip(), 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1."""
+    value = _integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An integer >= 0 (a seed, a count where zero means none)."""
+    value = _integer(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {value}")
+    return value
+
+
+def seed(text: str) -> int:
+    """A random seed: an integer in [0, 2**32 - 1], the range numpy and torch both accept."""
+    value = non_negative_int(text)
+    if value > 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"must be at most 2**32 - 1, got {value}")
+    return value
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite float > 0 (a learning rate, a deadline)."""
+    value = _finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number above zero, got {text!r}")
+    return value
+
+
+def probability(text: str) -> float:
+    """A finite float in [0, 1]."""
+    value = _finite(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, got {text!r}")
+    return value
+
+
+def open_fraction(text: str) -> float:
+    """A finite float strictly between 0 and 1 (a share that must leave something on both sides)."""
+    value = _finite(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text!r}")
+    return value
+
+
+def decay_factor(text: str) -> float:
+    """A finite float in (0, 1]: a multiplier per epoch, 1 meaning no decay."""
+    value = _finite(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must lie above 0 and at most 1, got {text!r}")
+    return value
+
+
+def existing_file(text: str) -> Path:
+    """A path (`~` expanded) that names an existing regular file."""
+    path = Path(text).expanduser()
+    if not text:
+        raise argparse.ArgumentTypeError("expected a file name, got an empty string")
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"file not found: {path}")
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{path} is not a regular file")
+    return path
+
+
+def existing_folder(text: str) -> Path:
+    """A path (`~` expanded) that names an existing folder."""
+    path = Path(text).expanduser()
+    if not text:
+        raise argparse.ArgumentTypeError("expected a folder name, got an empty string")
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"folder not found: {path}")
+    return path
+
+
+def output_folder(text: str) -> Path:
+    """A folder to write into (`~` expanded): created when missing, refused when it is a file
+    or not writable, so a long run does not fail at its first write."""
+    path = Path(text).expanduser()
+    if not text:
+        raise argparse.ArgumentTypeError("expected a folder name, got an empty string")
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot create folder {path}: {error.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"folder {path} is not writable")
+    return path
+
+
+def output_file(text: str) -> Path:
+    """A file to write (`~` expanded): not a folder, its parent folder created and writable."""
+    path = Path(text).expanduser()
+    if not text or text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"expected a file name, got {text!r}")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a folder, not a file")
+    output_folder(str(path.parent))
+    return path
+
+
+def output_file_with_suffix(*suffixes: str):
+    """An `output_file` whose name must end in one of `suffixes` (".png", ".html")."""
+
+    def parse(text: str) -> Path:
+        path = output_file(text)
+        if path.suffix.lower() not in suffixes:
+            raise argparse.ArgumentTypeError(
+                f"{path} must end in {' or '.join(suffixes)}, not {path.suffix or 'nothing'!r}"
+            )
+        return path
+
+    parse.__name__ = "output_file"
+    return parse
+
+
+def device(text: str) -> str:
+    """`cpu`, `cuda` or `cuda:N`, refused when this machine cannot run it."""
+    name = text.strip().lower()
+    if name == "cpu":
+        return name
+    kind, _, index = name.partition(":")
+    if kind != "cuda" or (":" in name and not (index.isascii() and index.isdigit())):
+        raise argparse.ArgumentTypeError(f"unknown device {text!r}: choose cpu or cuda[:N]")
+    import torch
+
+    if not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError(f"{text} was asked for but CUDA is not available here")
+    if index and int(index) >= torch.cuda.device_count():
+        raise argparse.ArgumentTypeError(
+            f"{text}: this machine has {torch.cuda.device_count()} CUDA device(s)"
+        )
+    return name
+
+
+def class_name_or_index(text: str) -> str:
+    """A class given as a name or an ASCII index; the classifier resolves it later."""
+    name = text.strip()
+    if not name:
+        raise argparse.ArgumentTypeError("expected a class name or index, got an empty string")
+    if name.isdigit() and not name.isascii():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a class index (use the digits 0-9)")
+    return name
