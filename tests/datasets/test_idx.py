@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -94,3 +95,35 @@ def test_checksum_mismatch(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(DataNotFoundError, match="nothing-here"):
         read_idx(tmp_path / "nothing-here")
+
+
+def _gzip_bomb(path, header: bytes, zeros: int):
+    """A small .gz file whose content is `header` then `zeros` zero bytes."""
+    block = bytes(2**20)
+    with gzip.open(path, "wb", compresslevel=9) as handle:
+        handle.write(header)
+        for _ in range(zeros // len(block)):
+            handle.write(block)
+    return path
+
+
+def test_gzip_bomb_stops_after_the_declared_size(tmp_path):
+    # 784 bytes declared, 64 MiB of zeros behind them: the reader stops one byte past 784.
+    path = _gzip_bomb(tmp_path / "bomb-idx.gz", struct.pack(">HBB3I", 0, 8, 3, 1, 28, 28), 2**26)
+    assert path.stat().st_size < 2**20
+    tracemalloc.start()
+    with pytest.raises(CorruptFileError, match="bomb-idx.gz: has trailing bytes"):
+        read_idx(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 4 * 2**20, f"peak {peak} bytes while reading a 784-byte IDX file"
+
+
+def test_header_declaring_too_much_is_refused_before_reading(tmp_path):
+    header = struct.pack(">HBB3I", 0, 8, 3, 2**31, 28, 28)
+    path = _gzip_bomb(tmp_path / "huge-idx.gz", header, 2**20)
+    with pytest.raises(CorruptFileError, match=r"huge-idx.gz: header declares shape \(2147483648"):
+        read_idx(path)
+    small = _raw(tmp_path, struct.pack(">HBBI", 0, 8, 1, 10) + bytes(10), name="ten-idx")
+    with pytest.raises(CorruptFileError, match="more than the 4 bytes"):
+        read_idx(small, max_bytes=4)

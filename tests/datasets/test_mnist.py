@@ -71,3 +71,12 @@ def test_real_fashion_mnist_from_debian(monkeypatch):
     assert images.shape == (10000, 28, 28)
     assert np.bincount(labels).tolist() == [1000] * 10
     assert labels[:5].tolist() == [9, 2, 1, 1, 6]
+
+
+def test_images_of_the_wrong_size_are_one_sentence(tmp_path):
+    write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((2, 32, 32), np.uint8))
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.array([1, 2], np.uint8))
+    with pytest.raises(
+        CorruptFileError, match="holds 32x32 images; MNIST-format data sets are 28x28"
+    ):
+        load_mnist_format(tmp_path, "train")

@@ -31,13 +31,13 @@ def _eval(args) -> None:
         )
         checkpoint = Path(args.checkpoint)
         default_out = checkpoint.with_name(f"{checkpoint.stem}_eval_beam{args.beam_size}.json")
-    out = write_evaluation(evaluation, args.out or default_out)
+    # The scores are printed first: a failed write of the optional JSON does not lose them.
     print(f"{evaluation.model} on {evaluation.num_images} {evaluation.split} images")
     print(format_scores(evaluation.scores))
     for example in evaluation.examples[:3]:
         print(f"  generated: {example['generated']}")
         print(f"  reference: {example['references'][0]}")
-    print(f"scores: {out}")
+    print(f"scores: {write_evaluation(evaluation, args.out or default_out)}", flush=True)
 
 
 def _build_scenes(args) -> None:

@@ -18,18 +18,6 @@ from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 
 DEBIAN_PACKAGE = "dataset-fashion-mnist"
 DEBIAN_FOLDER = Path("/usr/share/datasets/fashion-mnist")
-FASHION_MNIST_CLASSES = (
-    "t-shirt",
-    "trouser",
-    "pullover",
-    "dress",
-    "coat",
-    "sandal",
-    "shirt",
-    "sneaker",
-    "bag",
-    "ankle boot",
-)
 # SHA-256 of the decompressed files, identical to the upstream Fashion-MNIST release.
 FASHION_MNIST_SHA256 = {
     "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
@@ -38,6 +26,7 @@ FASHION_MNIST_SHA256 = {
     "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
 }
 _SPLIT_PREFIX = {"train": "train", "test": "t10k"}
+IMAGE_SHAPE = (28, 28)
 INSTALL_HINT = (
     f"install Debian's package with `apt-get install {DEBIAN_PACKAGE}` (or run `make setup` "
     "as root), or pass --data-dir / set VISLAB_DATA_DIR to a folder holding the four "
@@ -110,6 +99,11 @@ def load_mnist_format(
     labels = read_idx(label_path, _digest(label_path) if verify else None)
     if images.ndim != 3 or images.dtype != np.uint8:
         raise CorruptFileError(f"{image_path}: expected uint8 images (N, H, W), got {images.shape}")
+    if images.shape[1:] != IMAGE_SHAPE:
+        height, width = images.shape[1:]
+        raise CorruptFileError(
+            f"{image_path} holds {height}x{width} images; MNIST-format data sets are 28x28"
+        )
     if labels.ndim != 1 or len(labels) != len(images):
         raise CorruptFileError(
             f"{label_path}: {labels.shape} labels do not match {len(images)} images in {image_path}"
