@@ -1,4 +1,4 @@
-"""ImageNet class names (index-aligned) and the course's validation npz, loaded safely."""
+"""The course's ImageNet validation npz, loaded safely (class names: tests/test_class_names.py)."""
 
 from __future__ import annotations
 
@@ -7,35 +7,9 @@ import os
 import numpy as np
 import pytest
 
-from vislab.datasets.imagenet import (
-    class_index,
-    imagenet_class_names,
-    load_imagenet_val,
-    short_name,
-)
-from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
-
-
-def test_class_names_are_in_the_standard_order():
-    names = imagenet_class_names()
-    assert len(names) == 1000
-    assert names[0].startswith("tench") and names[6] == "stingray"
-    assert names[76] == "tarantula" and names[78] == "tick"
-    assert names[187] == "Yorkshire terrier" and short_name(names[366]) == "gorilla"
-    assert short_name(names[281]) == "tabby" and names[967] == "espresso"
-
-
-def test_class_index_accepts_indices_synonyms_and_clean_names():
-    names = imagenet_class_names()
-    assert (
-        class_index(76, names) == class_index("76", names) == class_index("Tarantula", names) == 76
-    )
-    assert class_index("tabby cat", names) == 281  # a synonym of "tabby, tabby cat"
-    assert class_index("great_white_shark", names) == 2
-    with pytest.raises(InvalidInputError, match="did you mean"):
-        class_index("shark", names)
-    with pytest.raises(InvalidInputError, match="outside"):
-        class_index(1000, names)
+from vislab.class_names import imagenet_class_names
+from vislab.datasets.imagenet import load_imagenet_val
+from vislab.errors import CorruptFileError, DataNotFoundError
 
 
 def test_load_imagenet_val_reads_the_packaged_course_images():

@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from vislab.backbones.classifier import ImageClassifier, load_backbone
+from vislab.backbones.classifier import ImageClassifier
+from vislab.backbones.registry import load_backbone
 
 
 @pytest.fixture(autouse=True)

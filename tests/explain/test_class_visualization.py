@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from vislab.backbones.classifier import load_backbone
+from vislab.backbones.registry import load_backbone
 from vislab.explain import (
     SQUEEZENET_MEAN,
     SQUEEZENET_STD,

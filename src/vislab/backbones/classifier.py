@@ -3,7 +3,8 @@
 `ImageClassifier` wraps a network with what explaining it needs: its input size and
 normalisation (`preprocess` / `deprocess`), its class names, and pooled penultimate
 `features`. It is itself an `nn.Module` whose forward gives the network's logits, so it can
-be passed anywhere the course passes `model`. `load_backbone(name)` builds one by name.
+be passed anywhere the course passes `model`. `vislab.backbones.registry.load_backbone(name)`
+builds one by name.
 
 The contract of the explain task: its methods beyond the course (PGD, attributions, sanity
 checks, faithfulness, robustness, Fourier class visualization) take an `ImageClassifier` and
@@ -14,7 +15,6 @@ to a caller who passes anything else. The course's own functions take any `nn.Mo
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -22,10 +22,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from vislab.datasets.imagenet import class_index
+from vislab.class_names import class_index
 from vislab.errors import InvalidInputError
-
-BACKBONES = ("efficientnet_lite0", "efficientnet_lite1", "squeezenet1_1", "fmnist_cnn")
 
 
 class ImageClassifier(nn.Module):
@@ -160,38 +158,4 @@ def require_model(model: object, caller: str) -> nn.Module:
     raise InvalidInputError(
         f"{caller} needs a torch model (an nn.Module mapping (N, C, H, W) images to (N, K) "
         f"scores), got {type(model).__name__}"
-    )
-
-
-def load_backbone(
-    name: str, weights: str | os.PathLike | None = None, device: str | torch.device = "cpu"
-) -> ImageClassifier:
-    """Load a pretrained classifier by name (one of BACKBONES).
-
-    `weights` overrides the default weights file; nothing downloads.
-    """
-    # Imported here: those modules import ImageClassifier from this one.
-    if name == "efficientnet_lite0":
-        from vislab.backbones.efficientnet_lite0 import load_efficientnet_lite0 as loader
-    elif name == "efficientnet_lite1":
-        from vislab.backbones.efficientnet_lite1 import load_efficientnet_lite1 as loader
-    elif name == "squeezenet1_1":
-        from vislab.backbones.squeezenet import load_squeezenet1_1 as loader
-    elif name == "fmnist_cnn":
-        loader = _load_fmnist_classifier
-    else:
-        raise InvalidInputError(f"unknown model {name!r}; choose from {', '.join(BACKBONES)}")
-    return loader(weights=weights, device=device)
-
-
-def _load_fmnist_classifier(
-    weights: str | os.PathLike | None = None, device: str | torch.device = "cpu"
-) -> ImageClassifier:
-    """The project's Fashion-MNIST CNN: 28x28 grayscale in [0, 1] (it normalises inside)."""
-    from vislab.backbones.fmnist_cnn import load_fmnist_cnn
-    from vislab.datasets.mnist import FASHION_MNIST_CLASSES
-
-    model = load_fmnist_cnn(weights=weights, device=device)
-    return ImageClassifier(
-        "fmnist_cnn", model, FASHION_MNIST_CLASSES, 28, [0.0], [1.0], model.features
     )

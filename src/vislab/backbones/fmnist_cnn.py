@@ -15,6 +15,8 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
+from vislab.backbones.classifier import ImageClassifier
+from vislab.class_names import FASHION_MNIST_CLASSES
 from vislab.errors import CorruptFileError, DataNotFoundError
 
 FEATURE_DIM = 256
@@ -84,3 +86,13 @@ def load_fmnist_cnn(
     except Exception as error:  # safetensors raises its own types; name the file for the user
         raise CorruptFileError(f"{path}: not valid Fashion-MNIST CNN weights ({error})") from error
     return model.to(device).eval()
+
+
+def load_fmnist_classifier(
+    weights: str | os.PathLike | None = None, device: str | torch.device = "cpu"
+) -> ImageClassifier:
+    """The project's Fashion-MNIST CNN: 28x28 grayscale in [0, 1] (it normalises inside)."""
+    model = load_fmnist_cnn(weights=weights, device=device)
+    return ImageClassifier(
+        "fmnist_cnn", model, FASHION_MNIST_CLASSES, 28, [0.0], [1.0], model.features
+    )

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vislab.backbones.classifier import ImageClassifier
-from vislab.datasets.imagenet import imagenet_class_names
+from vislab.class_names import imagenet_class_names
 from vislab.errors import CorruptFileError, DataNotFoundError
 
 INPUT_SIZE = 224

@@ -31,9 +31,9 @@ from vislab.captioning.evaluation import (
 )
 from vislab.captioning.metrics import METRIC_NAMES
 from vislab.captioning.nearest_neighbour import NearestNeighbourCaptioner
+from vislab.captioning.sets.scenes import build_scene_captions, is_built
 from vislab.datasets.coco import load_coco_data
 from vislab.datasets.image_urls import image_from_url
-from vislab.captioning.sets.scenes import build_scene_captions, is_built
 from vislab.demo.budgets import CaptioningBudget, budget_for
 from vislab.report import Figure, Section, Table
 

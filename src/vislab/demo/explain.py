@@ -18,8 +18,9 @@ from PIL import Image
 from tqdm import tqdm
 
 from vislab.atomic_files import atomic_write_text
-from vislab.backbones.classifier import load_backbone
-from vislab.datasets.imagenet import load_imagenet_val, short_name
+from vislab.backbones.registry import load_backbone
+from vislab.class_names import short_name
+from vislab.datasets.imagenet import load_imagenet_val
 from vislab.demo.budgets import ExplainBudget, budget_for
 from vislab.explain.fooling import FoolingError
 from vislab.explain.runs import (

@@ -11,7 +11,8 @@ from matplotlib.figure import Figure as PlotFigure
 from vislab.atomic_files import atomic_savefig
 from vislab.backbones.fmnist_cnn import load_fmnist_cnn
 from vislab.backbones.fmnist_training import images_to_tensor, predict
-from vislab.datasets.mnist import FASHION_MNIST_CLASSES, load_mnist_format
+from vislab.class_names import FASHION_MNIST_CLASSES
+from vislab.datasets.mnist import load_mnist_format
 from vislab.demo.budgets import budget_for
 from vislab.report import Figure, Section, Table
 

@@ -6,7 +6,7 @@ the model is an ImageClassifier (`load_classifier`).
 """
 
 from vislab.backbones.classifier import ImageClassifier
-from vislab.backbones.classifier import load_backbone as load_classifier
+from vislab.backbones.registry import load_backbone as load_classifier
 from vislab.datasets.imagenet import load_imagenet_val
 from vislab.explain.class_visualization import (
     ClassVisualization,

@@ -16,7 +16,7 @@ from PIL import Image
 
 from vislab.atomic_files import atomic_savefig
 from vislab.backbones.classifier import ImageClassifier
-from vislab.datasets.imagenet import short_name
+from vislab.class_names import short_name
 from vislab.datasets.sample_photos import SAMPLE_PHOTO_LABELS, SAMPLE_PHOTOS, load_sample_photo
 from vislab.errors import InvalidInputError
 from vislab.explain.class_visualization import create_class_visualization

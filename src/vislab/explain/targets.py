@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from vislab.backbones.classifier import ImageClassifier
-from vislab.datasets.imagenet import class_index
+from vislab.class_names import class_index
 from vislab.errors import InvalidInputError
 
 Target = int | str
