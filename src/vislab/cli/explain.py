@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vislab.backbones.classifier import BACKBONES, load_backbone
+from vislab.backbones.registry import BACKBONES, load_backbone
 from vislab.cli import arguments as valid
 from vislab.datasets.sample_photos import SAMPLE_PHOTOS, load_image
 from vislab.explain.runs import (
