@@ -50,6 +50,12 @@ CAPTIONERS: dict[str, CaptionerType] = {
     "lstm": CaptionerType(
         train_numpy_captioner, load_numpy_captioner, "LSTM (numpy)", {"cell_type": "lstm"}
     ),
+    "attention-lstm": CaptionerType(
+        train_numpy_captioner,
+        load_numpy_captioner,
+        "LSTM with soft attention over the grid cells (numpy)",
+        {"cell_type": "attention-lstm"},
+    ),
     "transformer": CaptionerType(
         train_transformer_captioner, load_transformer_captioner, "Transformer decoder (torch)"
     ),

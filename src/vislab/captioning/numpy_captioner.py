@@ -15,10 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from vislab.captioning.numpy_attention_lstm import ATTENTION_LSTM, AttentionCaptioningLSTM
 from vislab.captioning.numpy_rnn import CaptioningRNN
 from vislab.captioning.numpy_solver import CaptioningSolver, read_checkpoint
 from vislab.captioning.training_history import write_history
 from vislab.datasets.coco import load_coco_data
+from vislab.datasets.grid_data import require_grid_features
 from vislab.errors import InvalidInputError
 from vislab.numpy_nn.blas_threads import blas_threads as limit_blas_threads
 
@@ -32,20 +34,22 @@ class TrainedCaptioner:
     history: dict
 
 
+def _model_class(cell_type: str) -> type[CaptioningRNN]:
+    return AttentionCaptioningLSTM if cell_type == ATTENTION_LSTM else CaptioningRNN
+
+
 class NumpyCaptioner:
     """A trained numpy CaptioningRNN behind the registry's captioner interface."""
 
     def __init__(self, checkpoint: dict):
         config = dict(checkpoint["config"])
         self.model_name = checkpoint["model"]
-        self.model = CaptioningRNN(
-            checkpoint["word_to_idx"],
-            input_dim=config["input_dim"],
-            wordvec_dim=config["wordvec_dim"],
-            hidden_dim=config["hidden_dim"],
-            cell_type=config["cell_type"],
-            dtype=np.dtype(config["dtype"]).type,
+        dtype = np.dtype(config.pop("dtype")).type
+        self.model = _model_class(config["cell_type"])(
+            checkpoint["word_to_idx"], dtype=dtype, **config
         )
+        # "grid": features (N, L, D), one row per grid cell; "vector": (N, D).
+        self.feature_layout = getattr(self.model, "feature_layout", "vector")
         self.model.params = {k: np.asarray(v) for k, v in checkpoint["params"].items()}
         self.word_to_idx = dict(checkpoint["word_to_idx"])
         self.idx_to_word = [w for w, _ in sorted(self.word_to_idx.items(), key=lambda x: x[1])]
@@ -53,11 +57,15 @@ class NumpyCaptioner:
         self.epoch = checkpoint.get("epoch")
 
     def sample(self, features: np.ndarray, max_length: int = 30, beam_size: int = 1):
-        """features: (N, D) -> captions (N, max_length) int, `<NULL>`-padded after `<END>`."""
+        """features: (N, D) (or (N, L, D) for grid models) -> captions (N, max_length) int,
+        `<NULL>`-padded after `<END>`."""
         features = np.asarray(features)
         expected = self.model.params["W_proj"].shape[0]
-        if features.ndim != 2 or features.shape[1] != expected:
-            raise InvalidInputError(f"features must be (N, {expected}), got {features.shape}")
+        ndim, shape = (
+            (3, f"(N, L, {expected})") if self.feature_layout == "grid" else (2, f"(N, {expected})")
+        )
+        if features.ndim != ndim or features.shape[-1] != expected:
+            raise InvalidInputError(f"features must be {shape}, got {features.shape}")
         return self.model.sample(features, max_length=max_length, beam_size=beam_size)
 
 
@@ -97,9 +105,13 @@ def train_numpy_captioner(
     out = Path(out_dir)
     rng = np.random.default_rng(seed)
     data = load_coco_data(data_dir, max_train=max_train, rng=rng)
-    model = CaptioningRNN(
+    if cell_type == ATTENTION_LSTM:  # the solver reads `*_features`: give it the grid
+        require_grid_features(data, data_dir, cell_type)
+        data = {**data, "train_features": data["train_grid_features"]}
+        data["val_features"] = data["val_grid_features"]
+    model = _model_class(cell_type)(
         data["word_to_idx"],
-        input_dim=data["train_features"].shape[1],
+        input_dim=data["train_features"].shape[-1],
         wordvec_dim=wordvec_dim,
         hidden_dim=hidden_dim,
         cell_type=cell_type,

@@ -50,6 +50,7 @@ def _build_scenes(args) -> None:
         num_val=args.num_val,
         fmnist_dir=args.fmnist_dir,
         progress=True,
+        novel_fraction=args.novel_fraction,
     )
     print(f"scene captions: {out}")
 
@@ -126,6 +127,13 @@ def _register_builders(data) -> None:
     scenes.add_argument("--num-val", type=valid.positive_int, default=2_000)
     scenes.add_argument(
         "--fmnist-dir", type=valid.existing_folder, help="folder with the Fashion-MNIST IDX files"
+    )
+    scenes.add_argument(
+        "--novel-fraction",
+        type=valid.probability,
+        default=0.0,
+        help="share of the 2- and 3-garment class combinations kept out of train (val scenes "
+        "with an unseen combination form the novel-combinations split), below 1",
     )
     scenes.set_defaults(handler=_build_scenes)
 

@@ -120,7 +120,9 @@ def load_coco_data(
 
     Keys: `{train,val}_captions` (N, T+1) int, `{train,val}_image_idxs` (N,) int,
     `{train,val}_features` (num_images, D) float32, `{train,val}_urls` (num_images,) str,
-    `idx_to_word` list, `word_to_idx` dict. `base_dir=None` reads VISLAB_COCO_DIR.
+    `idx_to_word` list, `word_to_idx` dict; and, when the folder has them (see
+    `vislab.datasets.grid_data`), `{train,val}_grid_features` (num_images, L, F),
+    `{train,val}_truth` and `{train,val}_novel`. `base_dir=None` reads VISLAB_COCO_DIR.
     `max_train` subsamples the training captions with replacement (as the course does), drawn
     from `rng` or, when None, from numpy's global generator.
     """
@@ -132,6 +134,9 @@ def load_coco_data(
     for split in SPLITS:
         data[f"{split}_urls"] = _read_urls(folder / urls_file(split))
         _check_loaded(folder, split, data, pca_features)
+    from vislab.datasets.grid_data import read_grid_data  # it builds on this module
+
+    read_grid_data(folder, data)
     if max_train is not None:
         if max_train < 1:
             raise InvalidInputError(f"max_train must be at least 1, got {max_train}")

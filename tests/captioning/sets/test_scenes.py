@@ -17,16 +17,22 @@ from vislab.captioning.sets.scene_captions import MAX_WORDS, describe_scene
 from vislab.captioning.sets.scenes import (
     ANCHORS,
     CANVAS,
+    GRID_PCA_DIM,
     LAYOUTS,
     RAW_FEATURE_DIM,
     build_scene_captions,
+    combination,
+    held_out_combinations,
     is_built,
     sample_scenes,
     scene_features,
 )
+from vislab.captioning.truth_metrics import score_against_truth, truth_from_array
 from vislab.datasets import read_idx, write_idx
 from vislab.datasets.caption_text import decode_words
 from vislab.datasets.coco import features_file, load_coco_data
+from vislab.datasets.feature_pca import fit_pca
+from vislab.errors import InvalidInputError
 
 NUM_TRAIN, NUM_VAL = 30, 6
 
@@ -174,3 +180,43 @@ def test_pair_relations_say_where_the_garments_are():
     assert "bag to the left of a dress" in texts or "bag left of a dress" in texts
     assert "above" not in texts and "below" not in texts
     assert "dress on the right" in texts or "dress on the right side" in texts
+
+
+def test_truth_matches_the_reference_captions_and_grid_features_are_the_windows(built):
+    data = load_coco_data(built)
+    for split, count in (("train", NUM_TRAIN), ("val", NUM_VAL)):
+        truth = truth_from_array(data[f"{split}_truth"])
+        assert len(truth) == count and all(1 <= len(garments) <= 3 for garments in truth)
+        references = [decode_words(row, data["idx_to_word"]) for row in data[f"{split}_captions"]]
+        scores = score_against_truth(references, [truth[i] for i in data[f"{split}_image_idxs"]])
+        assert scores["class_precision"] == 1.0 and scores["position_accuracy"] == 1.0
+        grid = data[f"{split}_grid_features"]
+        assert grid.shape == (count, 9, min(GRID_PCA_DIM, 9 * NUM_TRAIN - 1))
+    # One PCA over the training windows: the val grid is the same projection of val windows.
+    raw = {s: _h5(built / features_file(s, False)).reshape(-1, 256) for s in ("train", "val")}
+    pca = fit_pca(raw["train"], GRID_PCA_DIM)
+    np.testing.assert_allclose(
+        data["val_grid_features"].reshape(-1, data["val_grid_features"].shape[2]),
+        pca.transform(raw["val"]),
+        atol=1e-4,
+    )
+    assert not data["train_novel"].any()
+
+
+def test_novel_combinations_never_occur_in_train(idx_dir, cnn, tmp_path):
+    out = build_scene_captions(
+        tmp_path / "novel", seed=1, num_train=60, num_val=40, fmnist_dir=idx_dir, cnn=cnn,
+        novel_fraction=0.5,
+    )  # fmt: skip
+    data = load_coco_data(out)
+    train = {combination(t[t[:, 0] >= 0, 0]) for t in data["train_truth"]}
+    val = [combination(t[t[:, 0] >= 0, 0]) for t in data["val_truth"]]
+    assert data["val_novel"].any() and not data["val_novel"].all()
+    for combo, novel in zip(val, data["val_novel"], strict=True):
+        assert novel == (combo not in train)
+    held_out = held_out_combinations(0.5, np.random.default_rng(0))
+    assert len(held_out) == round(0.5 * 275) and all(len(c) in (2, 3) for c in held_out)
+    manifest = json.loads((out / "scenes.json").read_text())
+    assert manifest["num_novel_val"] == int(data["val_novel"].sum())
+    with pytest.raises(InvalidInputError, match="novel_fraction"):
+        held_out_combinations(1.0, np.random.default_rng(0))

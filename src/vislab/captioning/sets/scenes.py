@@ -12,6 +12,12 @@ raw features. The windows line up with the anchors, so a garment sits whole in o
 the vector says where it is; the windows in between see the parts of neighbouring garments.
 64 x 64 is the smallest canvas where a 3 x 3 grid of anchors leaves an 8-pixel gap between
 garments in non-adjacent cells.
+
+Beside the course's files the build writes (see `vislab.datasets.grid_data`) the grid
+features, the nine windows' vectors as (N, 9, GRID_PCA_DIM) reduced by one PCA fitted on the
+training windows, and each scene's truth: (class, row, column) per garment. With
+`novel_fraction`, that fraction of the multi-garment class combinations never occurs in
+train; val scenes whose combination train never shows are marked `val_novel`.
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ import copy
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, combinations_with_replacement
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +41,8 @@ from vislab.backbones.fmnist_cnn import FEATURE_DIM, FashionMNISTCNN, load_fmnis
 from vislab.captioning.sets.caption_sets import SplitContent, write_caption_set
 from vislab.captioning.sets.scene_captions import MAX_WORDS, describe_scene
 from vislab.datasets.caption_text import tokenize
+from vislab.datasets.feature_pca import fit_pca
+from vislab.datasets.grid_data import write_grid_data
 from vislab.datasets.mnist import load_mnist_format
 from vislab.errors import InvalidInputError
 
@@ -48,6 +57,9 @@ RAW_FEATURE_DIM = NUM_WINDOWS * FEATURE_DIM
 CAPTION_LENGTH = MAX_WORDS + 2  # <START> + words + <END>: the course's T + 1 = 17
 MANIFEST = "scenes.json"
 CELLS = [(row, col) for row in range(3) for col in range(3)]
+GRID_PCA_DIM = 64
+NUM_CLASSES = 10
+MAX_GARMENTS = 3
 
 
 def _apart(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -75,11 +87,17 @@ class SceneSet:
 
 
 def sample_scenes(
-    images: np.ndarray, num_scenes: int, rng: np.random.Generator, progress: bool = False
+    images: np.ndarray,
+    num_scenes: int,
+    rng: np.random.Generator,
+    progress: bool = False,
+    accept: Callable[[list[int]], bool] | None = None,
 ) -> SceneSet:
     """Compose num_scenes scenes from images: (M, 28, 28) uint8, drawing from rng only.
 
-    Labels are never consulted, so the pixels do not depend on what the captions will say.
+    Labels are never consulted, so the pixels do not depend on what the captions will say;
+    only `accept(source indices)`, when given, redraws the garments of a scene it rejects
+    (how held-out class combinations stay out of train).
     """
     canvases = np.zeros((num_scenes, CANVAS, CANVAS), dtype=np.uint8)
     sources, cells = [], []
@@ -87,6 +105,8 @@ def sample_scenes(
         count = int(rng.integers(1, 4))
         layout = LAYOUTS[count][int(rng.integers(len(LAYOUTS[count])))]
         chosen = rng.integers(len(images), size=count).tolist()
+        while accept is not None and not accept(chosen):
+            chosen = rng.integers(len(images), size=count).tolist()
         jitter = rng.integers(-JITTER, JITTER + 1, size=(count, 2))
         brightness = rng.uniform(0.6, 1.0, size=count)
         for (row, col), index, (dy, dx), scale in zip(
@@ -143,6 +163,42 @@ def scene_captions(
     ]
 
 
+def scene_truth(scenes: SceneSet, labels: np.ndarray) -> np.ndarray:
+    """(num_scenes, MAX_GARMENTS, 3) int16: (class, row, column) per garment, -1-padded."""
+    truth = np.full((len(scenes.sources), MAX_GARMENTS, 3), -1, dtype=np.int16)
+    for n, (sources, cells) in enumerate(zip(scenes.sources, scenes.cells, strict=True)):
+        for g, (index, (row, col)) in enumerate(zip(sources, cells, strict=True)):
+            truth[n, g] = (labels[index], row, col)
+    return truth
+
+
+def combination(classes) -> tuple[int, ...]:
+    """A scene's combination of classes: the sorted multiset, e.g. (7, 7, 8)."""
+    return tuple(sorted(int(c) for c in classes))
+
+
+def held_out_combinations(fraction: float, rng: np.random.Generator) -> set[tuple[int, ...]]:
+    """`fraction` of the multi-garment combinations (multisets of 2 or 3 of the 10 classes:
+    55 + 220), drawn from rng: train never shows them."""
+    if not 0 <= fraction < 1:
+        raise InvalidInputError(f"novel_fraction must be in [0, 1), got {fraction}")
+    pool = [
+        c for k in (2, MAX_GARMENTS) for c in combinations_with_replacement(range(NUM_CLASSES), k)
+    ]
+    chosen = rng.choice(len(pool), size=round(fraction * len(pool)), replace=False)
+    return {pool[int(i)] for i in chosen}
+
+
+def grid_features(train_raw: np.ndarray, val_raw: np.ndarray) -> dict[str, np.ndarray]:
+    """Raw scene features (N, 9 * 256) -> per-window vectors (N, 9, GRID_PCA_DIM), one PCA
+    fitted on all training windows."""
+    pca = fit_pca(train_raw.reshape(-1, FEATURE_DIM), GRID_PCA_DIM)
+    return {
+        split: pca.transform(raw.reshape(-1, FEATURE_DIM)).reshape(len(raw), NUM_WINDOWS, -1)
+        for split, raw in (("train", train_raw), ("val", val_raw))
+    }
+
+
 def write_scene_pngs(
     canvases: np.ndarray, folder: Path, progress: bool = False, desc: str = "writing PNGs"
 ) -> list[str]:
@@ -170,12 +226,15 @@ def build_scene_captions(
     fmnist_dir: str | os.PathLike | None = None,
     cnn: FashionMNISTCNN | None = None,
     progress: bool = False,
+    novel_fraction: float = 0.0,
 ) -> Path:
     """Build the scene caption set in the course's `coco_captioning` layout under out_dir.
 
     Writes the caption/feature/vocab/url files (see `vislab.datasets.coco`), the PNGs under
     `images/{train,val}/`, and last `scenes.json` (the build parameters; its presence marks a
     finished build). The same seed gives the same files. `cnn` defaults to the shipped CNN.
+    Also the grid features and the truth (module docstring); `novel_fraction` of the
+    multi-garment class combinations are kept out of train.
     """
     if num_train < 2 or num_val < 1:
         raise InvalidInputError(f"need num_train >= 2 and num_val >= 1, got {num_train}, {num_val}")
@@ -183,14 +242,22 @@ def build_scene_captions(
     cnn = cnn if cnn is not None else load_fmnist_cnn()
     # Independent streams, so val scenes do not change with num_train and captions never
     # influence the pixels.
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
-    splits = {}
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
+    held_out = held_out_combinations(novel_fraction, streams[4])
+    splits, truth = {}, {}
     for split, source, count, layout_rng, caption_rng in (
         ("train", "train", num_train, streams[0], streams[1]),
         ("val", "test", num_val, streams[2], streams[3]),
     ):
         images, labels = load_mnist_format(fmnist_dir, source)
-        scenes = sample_scenes(images, count, layout_rng, progress)
+        accept = None
+        if split == "train" and held_out:
+
+            def accept(chosen, labels=labels):
+                return combination(labels[chosen]) not in held_out
+
+        scenes = sample_scenes(images, count, layout_rng, progress, accept)
+        truth[f"{split}_truth"] = scene_truth(scenes, labels)
         urls = write_scene_pngs(scenes.canvases, out / "images" / split, progress, f"{split} PNGs")
         raw = scene_features(cnn, scenes.canvases, progress=progress)
         words = [
@@ -200,6 +267,11 @@ def build_scene_captions(
     components, vocab_size = write_caption_set(
         out, splits["train"], splits["val"], caption_length=CAPTION_LENGTH
     )
+    seen = {combination(t[t[:, 0] >= 0, 0]) for t in truth["train_truth"]}
+    truth["val_novel"] = [combination(t[t[:, 0] >= 0, 0]) not in seen for t in truth["val_truth"]]
+    truth["train_novel"] = np.zeros(num_train, dtype=bool)
+    grid = grid_features(splits["train"].raw_features, splits["val"].raw_features)
+    write_grid_data(out, grid, truth)
     manifest = {
         "kind": "fashion-mnist scenes",
         "seed": seed,
@@ -210,6 +282,9 @@ def build_scene_captions(
         "raw_feature_dim": RAW_FEATURE_DIM,
         "pca_components": components,
         "vocab_size": vocab_size,
+        "grid_feature_dim": int(grid["train"].shape[2]),
+        "novel_fraction": novel_fraction,
+        "num_novel_val": int(np.sum(truth["val_novel"])),
     }
     atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2))
     logger.info("wrote %d train and %d val scenes to %s", num_train, num_val, out)

@@ -1,0 +1,105 @@
+"""vislab's files beside the course's `coco_captioning` layout: grid features and scene truth.
+
+    train2014_grid_features.h5    dataset `features` (num_images, L, F) float32: one vector per
+    val2014_grid_features.h5      grid cell (L = 9 for the scenes' 3 x 3 grid, 49 for photos)
+    scene_truth.h5                `{split}_truth` (num_images, G, 3) int: (class, row, column)
+                                  per garment, -1-padded; `{split}_novel` (num_images,) bool:
+                                  the scene's combination of classes never occurs in train
+
+The course's `load_coco_data` ignores them, so the folder stays loadable by the course;
+vislab's `load_coco_data` adds `{split}_grid_features`, `{split}_truth`, `{split}_novel`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from vislab.datasets.coco import SPLITS, _read_features, _write_h5
+from vislab.errors import CorruptFileError, DataNotFoundError
+
+TRUTH_FILE = "scene_truth.h5"
+REBUILD_HINT = (
+    "rebuild the folder with `vislab data build-scenes --out DIR` (scenes) or "
+    "`vislab data build-captions --images DIR --annotations FILE --out DIR` (photos)"
+)
+
+
+def grid_features_file(split: str) -> str:
+    return f"{split}2014_grid_features.h5"
+
+
+def write_grid_data(
+    out_dir: str | os.PathLike,
+    grid_features: dict[str, np.ndarray] | None = None,
+    truth: dict[str, np.ndarray] | None = None,
+) -> None:
+    """Write grid features {split: (num_images, L, F)} and truth {`{split}_truth`: (num_images,
+    G, 3), `{split}_novel`: (num_images,)} atomically; None writes nothing."""
+    out = Path(out_dir)
+    for split, features in (grid_features or {}).items():
+        _write_h5(out / grid_features_file(split), {"features": np.asarray(features, "float32")})
+    if truth:
+        arrays = {
+            name: np.asarray(value, bool if name.endswith("_novel") else np.int16)
+            for name, value in truth.items()
+        }
+        _write_h5(out / TRUTH_FILE, arrays)
+
+
+def read_grid_data(folder: Path, data: dict) -> None:
+    """Add whatever grid features and truth the folder holds to `data` (load_coco_data's dict),
+    checked against the number of images of each split."""
+    for split in SPLITS:
+        num_images = len(data[f"{split}_features"])
+        path = folder / grid_features_file(split)
+        if path.is_file():
+            grid = _read_features(path)
+            if grid.ndim != 3 or len(grid) != num_images:
+                raise CorruptFileError(
+                    f"{path} must hold features (num_images={num_images}, cells, F), "
+                    f"got {grid.shape}"
+                )
+            data[f"{split}_grid_features"] = grid
+    path = folder / TRUTH_FILE
+    if not path.is_file():
+        return
+    try:
+        with h5py.File(path, "r") as handle:
+            arrays = {name: np.asarray(handle[name]) for name in handle}
+    except OSError as error:
+        raise CorruptFileError(f"{path} is not a valid scene truth file: {error}") from error
+    for split in SPLITS:
+        num_images = len(data[f"{split}_features"])
+        truth = arrays.get(f"{split}_truth")
+        if truth is None or truth.ndim != 3 or truth.shape[0] != num_images or truth.shape[2] != 3:
+            raise CorruptFileError(
+                f"{path}: {split}_truth must be (num_images={num_images}, garments, 3)"
+            )
+        data[f"{split}_truth"] = truth.astype(np.int64)
+        novel = arrays.get(f"{split}_novel")
+        if novel is not None:
+            if novel.shape != (num_images,):
+                raise CorruptFileError(f"{path}: {split}_novel must be ({num_images},)")
+            data[f"{split}_novel"] = novel.astype(bool)
+
+
+def require_grid_features(data: dict, data_dir, model: str) -> None:
+    """Raise DataNotFoundError naming the files and the rebuild command when data lacks them."""
+    if "train_grid_features" not in data or "val_grid_features" not in data:
+        raise DataNotFoundError(
+            f"the {model} captioner needs grid features ({grid_features_file('train')}, "
+            f"{grid_features_file('val')}) and {data_dir} has none; {REBUILD_HINT}"
+        )
+
+
+def require_truth(data: dict, data_dir) -> None:
+    """Raise DataNotFoundError when data has no scene truth (photos never have one)."""
+    if "val_truth" not in data:
+        raise DataNotFoundError(
+            f"{data_dir} has no {TRUTH_FILE} (scores against the truth need a scene set); "
+            "rebuild it with `vislab data build-scenes --out DIR`"
+        )
