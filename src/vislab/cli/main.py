@@ -4,17 +4,25 @@ Each command module (`info`, `data`, `caption`, ...) has `register(groups)`, whe
 maps a group name ("data", "caption", "explain", "gan") to its argparse sub-parsers, and
 sets `handler=` on the parsers it adds. A handler takes the parsed arguments and returns an
 exit code (or None for 0).
+
+Exit codes: 0 done, 1 an error (one sentence on stderr), 2 a usage error, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import datetime
 import logging
+import os
 import sys
+import tempfile
+import traceback
+from pathlib import Path
 
 from vislab import __version__
-from vislab.errors import VislabError
+from vislab.cli import caption, caption_eval, data, demo, explain, gan, info
+from vislab.cli.arguments import OneLineParser
+from vislab.errors import RunInterrupted, VislabError
 
 GROUPS = {
     "data": "build and inspect data sets and the shared Fashion-MNIST CNN",
@@ -22,12 +30,12 @@ GROUPS = {
     "explain": "saliency maps, fooling images and class visualization",
     "gan": "train, sample and evaluate GANs",
 }
-# Modules under vislab.cli whose register() adds commands; order is the --help order.
-COMMAND_MODULES = ["info", "data", "caption", "caption_eval", "explain", "gan", "demo"]
+# Modules whose register() adds commands; order is the --help order.
+COMMAND_MODULES = (info, data, caption, caption_eval, explain, gan, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="vislab",
         description="Image captioning, classifier explanations and GANs "
         "(CS231n Assignment 3) on a laptop CPU.",
@@ -40,9 +48,51 @@ def build_parser() -> argparse.ArgumentParser:
         group = commands.add_parser(name, help=help_text, description=help_text)
         group.set_defaults(handler=lambda args, group=group: group.print_help() or 2)
         groups[name] = group.add_subparsers(title="commands", metavar="COMMAND")
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(f"vislab.cli.{module_name}").register(groups)
+    for module in COMMAND_MODULES:
+        module.register(groups)
     return parser
+
+
+def _log_folder() -> Path:
+    """Where crash tracebacks go: $VISLAB_LOG_DIR, else ~/.cache/vislab/logs, else /tmp."""
+    if os.environ.get("VISLAB_LOG_DIR"):
+        return Path(os.environ["VISLAB_LOG_DIR"]).expanduser()
+    return Path.home() / ".cache" / "vislab" / "logs"
+
+
+def _write_traceback() -> Path | None:
+    """Write the current exception's traceback to a new log file; None if nowhere is writable."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = traceback.format_exc()
+    for folder in (_log_folder(), Path(tempfile.gettempdir()) / "vislab-logs"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=f"error-{stamp}-", suffix=".txt", dir=folder)
+            with os.fdopen(handle, "w", encoding="utf-8") as log:
+                log.write(text)
+            return Path(name)
+        except OSError:
+            continue
+    return None
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _describe(error: BaseException) -> str:
+    """One sentence for an error vislab did not expect: what failed and where, if a file."""
+    if isinstance(error, OSError) and error.strerror:
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror}"
+    if isinstance(error, MemoryError):
+        return "out of memory; try a smaller --batch-size or fewer images"
+    return f"unexpected {type(error).__name__}: {_one_line(error)}"
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"vislab: error: {message}", file=sys.stderr)
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,12 +108,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         code = handler(args)
-    except VislabError as error:
-        print(f"vislab: error: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("vislab: interrupted; the last checkpoint is kept", file=sys.stderr)
+    except RunInterrupted as error:
+        print(f"vislab: {_one_line(error)}", file=sys.stderr)
         return 130
+    except KeyboardInterrupt:
+        print("vislab: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1  # the reader of our output went away (`vislab info | head`)
+    except VislabError as error:
+        return _fail(_one_line(error))
+    except Exception as error:  # anything else is a bug or the system: never a traceback
+        log = _write_traceback()
+        where = f"; the full traceback is in {log}" if log else ""
+        return _fail(f"{_describe(error)}{where}")
     return 0 if code is None else int(code)
 
 
