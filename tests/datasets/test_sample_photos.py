@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
+
 import pytest
+from PIL import Image
 
 from vislab.datasets.sample_photos import SAMPLE_PHOTOS, load_image, load_sample_photo
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
@@ -24,3 +28,34 @@ def test_bad_inputs_are_clear_errors(tmp_path):
     text.write_text("not an image")
     with pytest.raises(CorruptFileError, match="notes.png"):
         load_image(text)
+
+
+def _png_header_only(path, width: int, height: int):
+    """A PNG that declares width x height pixels but holds one empty IDAT chunk."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    payload = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + payload)
+    return path
+
+
+@pytest.mark.parametrize(("width", "height"), [(20000, 10000), (10000, 9000)])
+def test_decompression_bombs_are_refused_before_decoding(tmp_path, width, height):
+    # 200 M pixels is past Pillow's error limit, 90 M only past its warning: both refused.
+    path = _png_header_only(tmp_path / "huge.png", width, height)
+    with pytest.raises(InvalidInputError, match="huge.png: too many pixels .* decompression bomb"):
+        load_image(path)
+
+
+def test_extreme_aspect_ratio_is_refused(tmp_path):
+    path = tmp_path / "strip.png"
+    Image.new("RGB", (80000, 1)).save(path)
+    with pytest.raises(InvalidInputError, match="strip.png: 80000x1 pixels is a more extreme"):
+        load_image(path)
+    Image.new("RGB", (500, 20)).save(path)  # a 25:1 panorama is fine
+    assert load_image(path).size == (500, 20)

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
+from typing import IO
 
 from PIL import Image, UnidentifiedImageError
 
@@ -19,6 +21,9 @@ SAMPLE_PHOTOS = {
     "rocket": "rocket.jpg",
     "motorcycle": "motorcycle_left.png",
 }
+# The longest side may be at most this many times the shortest: a 1x80000 strip scaled to a
+# short side of 224 would need 18 million columns.
+MAX_ASPECT_RATIO = 50
 SAMPLE_PHOTO_LABELS: dict[str, tuple[str, ...] | None] = {
     "chelsea": ("tabby", "tiger cat", "Egyptian cat"),
     "coffee": ("espresso", "cup", "coffee mug"),
@@ -50,17 +55,46 @@ def sample_photo_path(name: str) -> Path:
     return path
 
 
+def check_image_size(width: int, height: int, source: object) -> None:
+    """Refuse sizes that would blow up a resize to a short side of 224 (Pillow itself bounds
+    the pixel count, `Image.MAX_IMAGE_PIXELS`, ~89 million)."""
+    if width < 1 or height < 1:
+        raise CorruptFileError(f"{source}: an image of {width}x{height} pixels is empty")
+    if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
+        raise InvalidInputError(
+            f"{source}: {width}x{height} pixels is a more extreme aspect ratio than "
+            f"{MAX_ASPECT_RATIO}:1; crop it first"
+        )
+
+
+def open_image(data: IO[bytes] | str | os.PathLike, source: object) -> Image.Image:
+    """Decode an image (a path or a binary file object) to RGB, refusing decompression bombs
+    and degenerate sizes before any pixel is decoded; every failure names `source`."""
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns above MAX_IMAGE_PIXELS and raises at twice that: both are refusals.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(data) as image:
+                check_image_size(image.width, image.height, source)
+                image.load()
+                return image.convert("RGB")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise InvalidInputError(
+            f"{source}: too many pixels for an image here, a possible decompression bomb ({error})"
+        ) from error
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
+        if isinstance(error, InvalidInputError | CorruptFileError):
+            raise
+        raise CorruptFileError(f"{source}: not a readable image ({error})") from error
+
+
 def load_image(path: str | os.PathLike) -> Image.Image:
-    """Open any image file as an RGB PIL image; missing or non-image files raise clearly."""
+    """Open any image file as an RGB PIL image; missing, non-image, too large or extremely
+    elongated files raise clearly (see `check_image_size`)."""
     path = Path(path)
     if not path.is_file():
         raise DataNotFoundError(f"image file not found: {path}")
-    try:
-        with Image.open(path) as image:
-            image.load()
-            return image.convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise CorruptFileError(f"{path}: not a readable image ({error})") from error
+    return open_image(path, path)
 
 
 def load_sample_photo(name: str) -> Image.Image:
