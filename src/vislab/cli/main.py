@@ -20,7 +20,7 @@ import traceback
 from pathlib import Path
 
 from vislab import __version__
-from vislab.cli import caption, caption_eval, data, demo, explain, gan, info
+from vislab.cli import caption, caption_eval, data, demo, explain, gan, info, serve
 from vislab.cli.arguments import OneLineParser
 from vislab.errors import RunInterrupted, VislabError
 
@@ -31,7 +31,7 @@ GROUPS = {
     "gan": "train, sample and evaluate GANs",
 }
 # Modules whose register() adds commands; order is the --help order.
-COMMAND_MODULES = (info, data, caption, caption_eval, explain, gan, demo)
+COMMAND_MODULES = (info, data, caption, caption_eval, explain, gan, demo, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

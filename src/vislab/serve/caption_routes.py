@@ -1,0 +1,142 @@
+"""Compose a 3 x 3 scene of Fashion-MNIST garments and caption it with each trained captioner.
+
+A scene is built the way the scene caption set builds them (garments at the grid anchors on a
+64 x 64 canvas), turned into the set's features (the nine CNN windows, then the set's PCA,
+refitted from its stored raw training features and checked against its stored projections),
+and captioned by every captioner whose vocabulary is that set's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from vislab.backbones.fmnist_cnn import load_fmnist_cnn
+from vislab.captioning import decode_captions, load_captioner, load_coco_data
+from vislab.captioning.sets.caption_sets import PCA_DIM
+from vislab.captioning.sets.scenes import ANCHORS, CANVAS, CELLS, GARMENT, LAYOUTS, scene_features
+from vislab.class_names import FASHION_MNIST_CLASSES
+from vislab.datasets.feature_pca import FeaturePCA, fit_pca
+from vislab.datasets.mnist import load_mnist_format
+from vislab.errors import CorruptFileError, InvalidInputError
+from vislab.serve.lab import Lab
+from vislab.serve.pictures import png_data_url
+
+router = APIRouter(prefix="/api")
+RANDOM, EMPTY = -1, None
+SPECIAL_WORDS = ("<START>", "<END>", "<NULL>")
+
+
+class SceneRequest(BaseModel):
+    """cells: 9 entries in reading order, None (empty), -1 (any garment) or a class 0..9;
+    no cells: a random scene of 1 to 3 garments laid out as in the caption set."""
+
+    cells: list[int | None] | None = Field(None, min_length=9, max_length=9)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    beam_size: int = Field(1, ge=1, le=5)
+
+
+class SceneSet:
+    """A scene caption set's vocabulary and PCA, loaded once."""
+
+    def __init__(self, folder):
+        raw = load_coco_data(folder, pca_features=False)
+        stored = load_coco_data(folder)
+        self.word_to_idx = raw["word_to_idx"]
+        self.pca: FeaturePCA = fit_pca(raw["train_features"], PCA_DIM)
+        rows = raw["train_features"][:8]
+        if not np.allclose(self.pca.transform(rows), stored["train_features"][:8], atol=1e-3):
+            raise CorruptFileError(
+                f"{folder}: the PCA refitted on its raw features does not give its stored "
+                "features; rebuild it with `vislab data build-scenes`"
+            )
+
+
+def _garments(lab: Lab) -> tuple[np.ndarray, np.ndarray]:
+    return lab.cached("fmnist-test", lambda: load_mnist_format(None, "test"))
+
+
+def compose(lab: Lab, request: SceneRequest) -> tuple[np.ndarray, list]:
+    """The canvas (64, 64) uint8 and, per cell, None or {class, name}."""
+    images, labels = _garments(lab)
+    rng = np.random.default_rng(request.seed)
+    cells = request.cells
+    if cells is None:
+        count = int(rng.integers(1, 4))
+        layout = LAYOUTS[count][int(rng.integers(len(LAYOUTS[count])))]
+        cells = [RANDOM if cell in layout else EMPTY for cell in CELLS]
+    canvas = np.zeros((CANVAS, CANVAS), dtype=np.uint8)
+    placed = []
+    for (row, col), wanted in zip(CELLS, cells, strict=True):
+        if wanted is EMPTY:
+            placed.append(None)
+            continue
+        if not RANDOM <= wanted < len(FASHION_MNIST_CLASSES):
+            raise InvalidInputError(
+                f"cell {row * 3 + col}: {wanted} is neither -1 (any garment) nor a class 0..9"
+            )
+        pool = np.flatnonzero(labels == wanted) if wanted != RANDOM else np.arange(len(labels))
+        index = int(rng.choice(pool))
+        y, x = ANCHORS[row], ANCHORS[col]
+        region = canvas[y : y + GARMENT, x : x + GARMENT]
+        np.maximum(region, images[index], out=region)
+        label = int(labels[index])
+        placed.append({"class": label, "name": FASHION_MNIST_CLASSES[label]})
+    return canvas, placed
+
+
+def caption_scene(lab: Lab, request: SceneRequest) -> dict:
+    canvas, placed = compose(lab, request)
+    catalog = lab.catalog()
+    cnn = lab.cached("fmnist-cnn", load_fmnist_cnn)
+    raw = scene_features(cnn, canvas[None])  # (1, 2304)
+    sets = {
+        name: lab.cached(("scenes", folder), lambda folder=folder: SceneSet(folder))
+        for name, folder in catalog.scene_sets.items()
+    }
+    captions = []
+    for name, path in catalog.captioners.items():
+        key = ("captioner", path, path.stat().st_mtime_ns)
+        captioner = lab.cached(key, lambda path=path: load_captioner(path))
+        match = next((s for s in sets.values() if s.word_to_idx == captioner.word_to_idx), None)
+        if match is None:
+            captions.append(
+                {
+                    "captioner": name,
+                    "model": captioner.model_name,
+                    "caption": None,
+                    "problem": "no scene caption set with its vocabulary was found",
+                }
+            )
+            continue
+        ids = captioner.sample(match.pca.transform(raw), beam_size=request.beam_size)
+        words = [
+            w
+            for w in decode_captions(ids[0], captioner.idx_to_word).split()
+            if w not in SPECIAL_WORDS
+        ]
+        captions.append(
+            {
+                "captioner": name,
+                "model": captioner.model_name,
+                "caption": " ".join(words),
+                "problem": None,
+            }
+        )
+    return {
+        "scene": png_data_url(canvas, min_size=256),
+        "cells": placed,
+        "captions": captions,
+        "missing": catalog.missing().get("caption"),
+    }
+
+
+@router.post("/scene")
+async def scene_route(request: Request, body: SceneRequest) -> dict:
+    lab: Lab = request.app.state.lab
+    return await lab.pool.run(caption_scene, lab, body)
+
+
+def caption_status() -> dict:
+    return {"garment_classes": list(FASHION_MNIST_CLASSES)}
