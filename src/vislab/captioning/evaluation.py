@@ -18,8 +18,14 @@ from tqdm import tqdm
 from vislab.atomic_files import atomic_write_text
 from vislab.captioning.metrics import caption_scores
 from vislab.captioning.nearest_neighbour import NearestNeighbourCaptioner
+from vislab.captioning.truth_evaluation import (
+    reference_ceiling,
+    reference_truth_scores,
+    truth_report,
+)
 from vislab.datasets.caption_text import decode_words
 from vislab.datasets.coco import load_coco_data
+from vislab.datasets.grid_data import split_features
 from vislab.errors import InvalidInputError
 
 logger = logging.getLogger(__name__)
@@ -36,6 +42,11 @@ class CaptionEvaluation:
     scores: dict[str, float]
     examples: list[dict] = field(default_factory=list)
     source: str = ""
+    # Scene sets only (see truth_evaluation): truth scores per subset ("all", "seen", "novel"),
+    # the references' own truth scores, and their leave-one-out BLEU/CIDEr-D ceiling.
+    truth: dict = field(default_factory=dict)
+    reference_truth: dict = field(default_factory=dict)
+    reference_ceiling: dict = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -81,10 +92,12 @@ def evaluate_captioner(
     max_images: int | None = None,
     num_examples: int = 8,
     progress: bool = False,
+    ceiling: bool = False,
 ) -> CaptionEvaluation:
     """Caption every image of `split` (that has references) and score against all of them.
 
     data: the dict of `load_coco_data`; max_images keeps the first images (a quick look).
+    With truth in data, also the truth scores; with `ceiling`, the references' own scores.
     """
     if split not in ("train", "val"):
         raise InvalidInputError(f"split must be 'train' or 'val', got {split!r}")
@@ -92,7 +105,8 @@ def evaluate_captioner(
         data[f"{split}_captions"], data[f"{split}_image_idxs"], data["idx_to_word"]
     )
     images = sorted(references)[:max_images] if max_images else sorted(references)
-    features = data[f"{split}_features"][images]
+    features = split_features(data, split, getattr(captioner, "feature_layout", "vector"))
+    features = features[images]
     max_length = data[f"{split}_captions"].shape[1] - 1
     generated = generate_captions(
         captioner, features, max_length=max_length, beam_size=beam_size, progress=progress
@@ -111,7 +125,13 @@ def evaluate_captioner(
     ]
     model = getattr(captioner, "model_name", type(captioner).__name__)
     logger.info("%s on %d %s images: %s", model, len(images), split, scores)
-    return CaptionEvaluation(model, split, beam_size, len(images), scores, examples)
+    evaluation = CaptionEvaluation(model, split, beam_size, len(images), scores, examples)
+    evaluation.truth = truth_report(data, split, images, generated)
+    if ceiling:
+        scored = {i: references[i] for i in images}
+        evaluation.reference_ceiling = reference_ceiling(scored)
+        evaluation.reference_truth = reference_truth_scores(data, split, scored)
+    return evaluation
 
 
 def evaluate_checkpoint(
@@ -122,6 +142,7 @@ def evaluate_checkpoint(
     device: str = "cpu",
     max_images: int | None = None,
     progress: bool = False,
+    ceiling: bool = False,
 ) -> CaptionEvaluation:
     """Load a captioner checkpoint and score it on the val split of data_dir."""
     from vislab.captioning.captioners import load_captioner
@@ -130,7 +151,12 @@ def evaluate_checkpoint(
     data = load_coco_data(data_dir, pca_features=True)
     _check_vocabulary(captioner, data, checkpoint)
     evaluation = evaluate_captioner(
-        captioner, data, beam_size=beam_size, max_images=max_images, progress=progress
+        captioner,
+        data,
+        beam_size=beam_size,
+        max_images=max_images,
+        progress=progress,
+        ceiling=ceiling,
     )
     evaluation.source = str(checkpoint)
     return evaluation
@@ -142,6 +168,7 @@ def evaluate_nearest_neighbour(
     num_neighbours: int = 10,
     max_images: int | None = None,
     progress: bool = False,
+    ceiling: bool = False,
 ) -> CaptionEvaluation:
     """Score the nearest-neighbour baseline (k training images, consensus caption) on val."""
     data = load_coco_data(data_dir, pca_features=True)
@@ -152,7 +179,9 @@ def evaluate_nearest_neighbour(
         data["idx_to_word"],
         num_neighbours=num_neighbours,
     )
-    evaluation = evaluate_captioner(baseline, data, max_images=max_images, progress=progress)
+    evaluation = evaluate_captioner(
+        baseline, data, max_images=max_images, progress=progress, ceiling=ceiling
+    )
     evaluation.source = f"nearest-neighbour, k={baseline.num_neighbours}"
     return evaluation
 

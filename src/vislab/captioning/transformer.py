@@ -1,8 +1,12 @@
 """The course's Transformer captioner: a post-norm decoder over word embeddings that attends to
 the projected image feature (a memory of length 1), plus cached one-token-at-a-time decoding.
 
+With `grid_shape=(rows, columns)` (not the course's default) the image is one feature per grid
+cell, (N, L = rows * columns, D): each cell is projected, given a learned 2-D position, and
+the cross-attention runs over the L cells instead of one memory token.
+
 Shapes: N batch, T caption length, D image-feature dim, W word-vector dim (= E, the attention
-width), V vocabulary.
+width), V vocabulary, L grid cells.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from torch import nn
 
 from vislab.captioning.transformer_decoding import beam_search, greedy_decode
 from vislab.errors import InvalidInputError
-from vislab.torch_nn import KeyValueCache, MultiHeadAttention, PositionalEncoding
+from vislab.torch_nn import GridPositions, KeyValueCache, MultiHeadAttention, PositionalEncoding
 
 
 class TransformerDecoderLayer(nn.Module):
@@ -47,11 +51,14 @@ class TransformerDecoderLayer(nn.Module):
 
         tgt: (N, 1, W) the newest position; self_cache holds keys/values of the earlier ones
         (no mask needed: the cache only holds the past); cross: (N, 1, W) the cross-attention
-        output, the same for every position (see `CaptioningTransformer.start_decoding`).
+        output, the same for every position (see `CaptioningTransformer.start_decoding`), or,
+        over a grid, the memory's projected (keys, values), each (N, heads, L, d).
         Returns (N, 1, W).
         """
         keys, values = self_cache.append(*self.self_attn.project_key_value(tgt, tgt))
         tgt = self.norm1(tgt + self.self_attn.attend(tgt, keys, values))
+        if isinstance(cross, tuple):
+            cross = self.multihead_attn.attend(tgt, *cross)
         tgt = self.norm2(tgt + cross)
         return self._feed_forward(tgt)
 
@@ -77,7 +84,8 @@ class TransformerDecoder(nn.Module):
 
 class DecodingState:
     """What incremental decoding carries between steps: one self-attention cache per layer,
-    each layer's cross-attention output (N, 1, W), and the next position."""
+    each layer's cross-attention output (N, 1, W) or, over a grid, its memory keys and values,
+    and the next position."""
 
     def __init__(self, caches: list[KeyValueCache], crosses: list[torch.Tensor]):
         self.caches = caches
@@ -88,14 +96,20 @@ class DecodingState:
         """Keep batch rows `index` (N',) everywhere (beam search)."""
         for cache in self.caches:
             cache.reorder(index)
-        self.crosses = [cross.index_select(0, index) for cross in self.crosses]
+        self.crosses = [
+            tuple(part.index_select(0, index) for part in cross)
+            if isinstance(cross, tuple)
+            else cross.index_select(0, index)
+            for cross in self.crosses
+        ]
 
 
 class CaptioningTransformer(nn.Module):
     """Image feature -> caption scores, with the course's constructor and layer names.
 
     `dropout` (default 0.1, the course's value) is an addition: 0 makes training deterministic
-    across process counts, which the data-parallel equivalence check relies on.
+    across process counts, which the data-parallel equivalence check relies on. `grid_shape`
+    (rows, columns) makes the features (N, rows * columns, D), one per grid cell.
     """
 
     def __init__(
@@ -107,6 +121,7 @@ class CaptioningTransformer(nn.Module):
         num_layers: int = 2,
         max_length: int = 50,
         dropout: float = 0.1,
+        grid_shape: tuple[int, int] | None = None,
     ):
         super().__init__()
         self.word_to_idx = dict(word_to_idx)
@@ -118,6 +133,8 @@ class CaptioningTransformer(nn.Module):
             "max_length": max_length,
             "dropout": dropout,
         }
+        if grid_shape is not None:
+            self.config["grid_shape"] = [int(size) for size in grid_shape]
         vocab_size = len(word_to_idx)
         self.vocab_size = vocab_size
         self._null = word_to_idx["<NULL>"]
@@ -134,6 +151,9 @@ class CaptioningTransformer(nn.Module):
         # As in the course, the output layer is created after the N(0, 0.02) initialisation
         # and keeps nn.Linear's default initialisation.
         self.output = nn.Linear(wordvec_dim, vocab_size)
+        self.grid_positions = (
+            None if grid_shape is None else GridPositions(*grid_shape, wordvec_dim)
+        )
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
@@ -152,9 +172,20 @@ class CaptioningTransformer(nn.Module):
         """
         T = captions.shape[1]
         embeddings = self.positional_encoding(self.embedding(captions))  # (N, T, W)
-        memory = self.visual_projection(features).unsqueeze(1)  # (N, 1, W)
+        memory = self._memory(features)  # (N, 1, W), or (N, L, W) over a grid
         causal = torch.ones(T, T, dtype=torch.bool, device=captions.device).tril()
         return self.output(self.transformer(embeddings, memory, tgt_mask=causal))
+
+    def _memory(self, features: torch.Tensor) -> torch.Tensor:
+        """features (N, D) -> (N, 1, W); over a grid (N, L, D) -> (N, L, W) with positions."""
+        if self.grid_positions is None:
+            return self.visual_projection(features).unsqueeze(1)
+        expected = self.grid_positions.rows * self.grid_positions.columns
+        if features.ndim != 3 or features.shape[1] != expected:
+            raise InvalidInputError(
+                f"grid features must be (N, {expected}, D), got {tuple(features.shape)}"
+            )
+        return self.grid_positions(self.visual_projection(features))
 
     def start_decoding(self, features: torch.Tensor, max_steps: int) -> DecodingState:
         """Project the image once per layer and allocate caches for `max_steps` positions.
@@ -166,7 +197,7 @@ class CaptioningTransformer(nn.Module):
                 f"cannot decode {max_steps} words: the model was built for max_length "
                 f"{self.max_length}"
             )
-        memory = self.visual_projection(features).unsqueeze(1)  # (N, 1, W)
+        memory = self._memory(features)  # (N, 1, W), or (N, L, W) over a grid
         caches, crosses = [], []
         for layer in self.transformer.layers:
             attn = layer.self_attn
@@ -176,7 +207,10 @@ class CaptioningTransformer(nn.Module):
             # The memory has one position, so every query gives it softmax weight exactly 1:
             # cross-attention is proj(value(memory)) for every step, computed once here.
             cross = layer.multihead_attn
-            crosses.append(cross.proj(cross.value(memory)))
+            if self.grid_positions is not None:  # L cells: attend at every step
+                crosses.append(cross.project_key_value(memory, memory))
+            else:
+                crosses.append(cross.proj(cross.value(memory)))
         return DecodingState(caches, crosses)
 
     def decode_step(self, words: torch.Tensor, state: DecodingState) -> torch.Tensor:

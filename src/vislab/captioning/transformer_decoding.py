@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from vislab.captioning.numpy_beam_search import repeated_trigram_words
+
 
 def greedy_decode(model, features: torch.Tensor, max_length: int, use_cache: bool = True):
     """Most likely next word at every step.
@@ -37,14 +39,24 @@ def greedy_decode(model, features: torch.Tensor, max_length: int, use_cache: boo
     return captions
 
 
-def beam_search(model, features: torch.Tensor, max_length: int, beam_size: int):
-    """Keep the `beam_size` best partial captions, ranked by mean log-probability per word.
+def beam_search(
+    model,
+    features: torch.Tensor,
+    max_length: int,
+    beam_size: int,
+    length_penalty: float = 1.0,
+    block_trigrams: bool = False,
+):
+    """Keep the `beam_size` best partial captions, ranked by total log-probability / length **
+    length_penalty (1, the default: mean log-probability per word; `<END>` counts as a word).
 
-    Length-normalised like the numpy captioner's beam search (`<END>` counts as a word), so
-    short captions do not win by being short; a finished beam stays, extended by `<NULL>` at no
-    cost. features: (N, D). Returns the best caption per image, int64 (N, max_length),
+    The numpy captioner's beam search, in torch: a finished beam stays, extended by `<NULL>`
+    at no cost; `block_trigrams` never picks a word that repeats a trigram of its beam.
+    features: (N, D) or (N, L, D). Returns the best caption per image, int64 (N, max_length),
     `<NULL>` after `<END>`.
     """
+    if length_penalty < 0:
+        raise ValueError(f"length_penalty must be at least 0, got {length_penalty}")
     N, B, device = features.shape[0], beam_size, features.device
     state = model.start_decoding(features.repeat_interleave(B, dim=0), max_length)
     words = torch.full((N * B,), model._start, dtype=torch.long, device=device)
@@ -59,12 +71,19 @@ def beam_search(model, features: torch.Tensor, max_length: int, beam_size: int):
         scores = model.decode_step(words, state).double()
         log_probs = torch.log_softmax(scores, dim=1).view(N, B, -1)  # (N, B, V)
         V = log_probs.shape[2]
+        if block_trigrams:
+            history = captions.view(N * B, -1).cpu().numpy()
+            banned_rows, banned_words = (
+                torch.as_tensor(a, device=device) for a in repeated_trigram_words(history, t)
+            )
+            log_probs.view(N * B, V)[banned_rows, banned_words] = float("-inf")
         # A finished beam extends only with <NULL>, keeping its total.
         done = torch.full((V,), float("-inf"), dtype=torch.float64, device=device)
         done[model._null] = 0.0
         candidates = totals.unsqueeze(2) + torch.where(finished.unsqueeze(2), done, log_probs)
         candidate_lengths = lengths + (~finished).double()  # (N, B)
-        ranked = (candidates / candidate_lengths.clamp(min=1).unsqueeze(2)).view(N, B * V)
+        penalty = candidate_lengths.clamp(min=1) ** length_penalty
+        ranked = (candidates / penalty.unsqueeze(2)).view(N, B * V)
         best = ranked.topk(B, dim=1).indices  # (N, B), best first
         parents, words_nb = best // V, best % V
         totals = candidates.view(N, B * V).gather(1, best)
@@ -76,5 +95,7 @@ def beam_search(model, features: torch.Tensor, max_length: int, beam_size: int):
             break
         state.reorder((rows + parents).view(-1))
         words = words_nb.view(-1)
-    final = torch.where(totals.isfinite(), totals / lengths.clamp(min=1), float("-inf"))
+    final = torch.where(
+        totals.isfinite(), totals / lengths.clamp(min=1) ** length_penalty, float("-inf")
+    )
     return captions[torch.arange(N, device=device), final.argmax(dim=1)]

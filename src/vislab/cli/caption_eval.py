@@ -14,10 +14,15 @@ def _eval(args) -> None:
         write_evaluation,
     )
     from vislab.captioning.metrics import format_scores
+    from vislab.captioning.truth_evaluation import format_truth
 
     if args.baseline:
         evaluation = evaluate_nearest_neighbour(
-            args.data, num_neighbours=args.neighbours, max_images=args.max_images, progress=True
+            args.data,
+            num_neighbours=args.neighbours,
+            max_images=args.max_images,
+            progress=True,
+            ceiling=True,
         )
         default_out = Path(args.data) / "eval_nearest_neighbour.json"
     else:
@@ -28,12 +33,18 @@ def _eval(args) -> None:
             device=args.device,
             max_images=args.max_images,
             progress=True,
+            ceiling=True,
         )
         checkpoint = Path(args.checkpoint)
         default_out = checkpoint.with_name(f"{checkpoint.stem}_eval_beam{args.beam_size}.json")
     # The scores are printed first: a failed write of the optional JSON does not lose them.
     print(f"{evaluation.model} on {evaluation.num_images} {evaluation.split} images")
     print(format_scores(evaluation.scores))
+    print(f"references, leave-one-out: {format_scores(evaluation.reference_ceiling)}")
+    for subset, scores in evaluation.truth.items():
+        print(f"truth ({subset} {evaluation.split} scenes): {format_truth(scores)}")
+    if evaluation.reference_truth:
+        print(f"truth (the references themselves): {format_truth(evaluation.reference_truth)}")
     for example in evaluation.examples[:3]:
         print(f"  generated: {example['generated']}")
         print(f"  reference: {example['references'][0]}")

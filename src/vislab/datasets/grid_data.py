@@ -57,7 +57,7 @@ def read_grid_data(folder: Path, data: dict) -> None:
         num_images = len(data[f"{split}_features"])
         path = folder / grid_features_file(split)
         if path.is_file():
-            grid = _read_features(path)
+            grid = _read_features(path, ndim=3)
             if grid.ndim != 3 or len(grid) != num_images:
                 raise CorruptFileError(
                     f"{path} must hold features (num_images={num_images}, cells, F), "
@@ -103,3 +103,12 @@ def require_truth(data: dict, data_dir) -> None:
             f"{data_dir} has no {TRUTH_FILE} (scores against the truth need a scene set); "
             "rebuild it with `vislab data build-scenes --out DIR`"
         )
+
+
+def split_features(data: dict, split: str, layout: str = "vector", data_dir=None) -> np.ndarray:
+    """The image features a captioner reads: `{split}_features` (num_images, D) for "vector"
+    captioners, `{split}_grid_features` (num_images, L, F) for "grid" ones."""
+    if layout != "grid":
+        return data[f"{split}_features"]
+    require_grid_features(data, data_dir if data_dir is not None else "the data folder", layout)
+    return data[f"{split}_grid_features"]

@@ -35,3 +35,19 @@ class PositionalEncoding(nn.Module):
                 f"positions up to {start + S} requested, the encoding holds {self.pe.shape[1]}"
             )
         return self.dropout(x + self.pe[:, start : start + S])
+
+
+class GridPositions(nn.Module):
+    """Learned 2-D positions of the cells of a rows x columns grid, added to their vectors:
+    cell (r, c) in reading order gets row_embedding[r] + column_embedding[c]."""
+
+    def __init__(self, rows: int, columns: int, embed_dim: int):
+        super().__init__()
+        self.rows, self.columns = rows, columns
+        self.row_embedding = nn.Parameter(torch.randn(rows, embed_dim) * 0.02)
+        self.column_embedding = nn.Parameter(torch.randn(columns, embed_dim) * 0.02)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (N, rows * columns, E) cell vectors in reading order -> (N, rows * columns, E)."""
+        table = self.row_embedding[:, None, :] + self.column_embedding[None, :, :]  # (r, c, E)
+        return x + table.reshape(self.rows * self.columns, -1)
