@@ -23,6 +23,7 @@ import h5py
 import numpy as np
 
 from vislab.atomic_files import atomic_open, atomic_write_text
+from vislab.datasets.hdf5_reading import Hdf5File
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 
 ENV_VAR = "VISLAB_COCO_DIR"
@@ -30,6 +31,11 @@ SPECIAL_TOKENS = ("<NULL>", "<START>", "<END>", "<UNK>")
 CAPTIONS_FILE = "coco2014_captions.h5"
 VOCAB_FILE = "coco2014_vocab.json"
 SPLITS = ("train", "val")
+# Sane limits for files from anywhere: COCO's captions are 17 ids, its features 512 or 4096
+# values per image, its vocabulary JSON 0.2 MB and url lists 4 MB.
+MAX_CAPTION_LENGTH = 1000
+MAX_FEATURE_DIM = 2**16
+MAX_TEXT_BYTES = 256 * 2**20
 GET_HINT = (
     "the course's `cs231n/datasets/get_datasets.sh` downloads the `coco_captioning` folder; "
     f"pass its path (--data DIR) or set {ENV_VAR}, or build a small one with "
@@ -69,45 +75,82 @@ def _require(path: Path) -> Path:
 
 
 def _read_captions(folder: Path) -> dict[str, np.ndarray]:
+    """Both splits' captions (N, T+1) and image rows (N,), their headers checked first."""
     path = _require(folder / CAPTIONS_FILE)
-    data = {}
-    try:
-        with h5py.File(path, "r") as handle:
-            for split in SPLITS:
-                data[f"{split}_captions"] = np.asarray(handle[f"{split}_captions"])
-                key = next(
-                    (k for k in (f"{split}_image_idxs", f"{split}_image_idxes") if k in handle),
-                    None,
+    with Hdf5File(path, "captions file") as h5:
+        names = {}
+        for split in SPLITS:
+            captions = h5.dataset(f"{split}_captions", 2, "iu")
+            key = next(
+                (k for k in (f"{split}_image_idxs", f"{split}_image_idxes") if h5.has(k)),
+                f"{split}_image_idxs",
+            )
+            image_idxs = h5.dataset(key, 1, "iu")
+            if image_idxs[0] != captions[0]:
+                raise CorruptFileError(
+                    f"{path}: {split}_captions has {captions[0]} rows but {key} {image_idxs[0]}"
                 )
-                if key is None:
-                    raise KeyError(f"{split}_image_idxs")
-                data[f"{split}_image_idxs"] = np.asarray(handle[key])
-    except (OSError, KeyError) as error:
-        raise CorruptFileError(f"{path} is not a valid captions file: {error}") from error
-    return data
+            if not 2 <= captions[1] <= MAX_CAPTION_LENGTH:
+                raise CorruptFileError(
+                    f"{path}: {split}_captions rows of {captions[1]} word ids; a caption row "
+                    f"holds <START>, the words and <END> in 2..{MAX_CAPTION_LENGTH} ids"
+                )
+            names[f"{split}_captions"], names[f"{split}_image_idxs"] = f"{split}_captions", key
+        return {field: h5.read(name) for field, name in names.items()}
 
 
-def _read_features(path: Path) -> np.ndarray:
+def _read_features(path: Path, ndim: int = 2, urls: tuple[Path, int] | None = None) -> np.ndarray:
+    """The float `features` dataset of `path`; its header is checked before it is read: `ndim`
+    dimensions, at most MAX_FEATURE_DIM values per row and, with `urls` (a url list and its
+    number of lines), one row per url."""
     _require(path)
-    try:
-        with h5py.File(path, "r") as handle:
-            return np.asarray(handle["features"])
-    except (OSError, KeyError) as error:
-        raise CorruptFileError(f"{path} has no `features` dataset: {error}") from error
+    with Hdf5File(path, "features file") as h5:
+        shape = h5.dataset("features", ndim, "f")
+        if int(np.prod(shape[1:])) > MAX_FEATURE_DIM:
+            raise CorruptFileError(f"{path}: features {shape} hold over {MAX_FEATURE_DIM} per row")
+        if urls is not None and shape[0] != urls[1]:
+            raise CorruptFileError(
+                f"{urls[0]} lists {urls[1]} urls but {path.name} has {shape[0]} feature rows"
+            )
+        return h5.read("features")
 
 
-def _read_vocab(folder: Path) -> dict:
-    path = _require(folder / VOCAB_FILE)
+def _read_text(path: Path, max_bytes: int) -> str:
+    _require(path)
+    if path.stat().st_size > max_bytes:
+        raise CorruptFileError(f"{path} is {path.stat().st_size} bytes, over {max_bytes}")
     try:
-        vocab = json.loads(path.read_text(encoding="utf-8"))
-        return {"idx_to_word": list(vocab["idx_to_word"]), "word_to_idx": vocab["word_to_idx"]}
-    except (ValueError, KeyError, TypeError) as error:
-        raise CorruptFileError(f"{path} is not a valid vocabulary file: {error}") from error
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise CorruptFileError(f"{path} is not UTF-8 text ({error})") from error
+
+
+def read_vocabulary(path: Path) -> dict:
+    """A vocabulary JSON -> {"idx_to_word": [...], "word_to_idx": {...}}, checked: distinct
+    string words, the four special tokens first, `word_to_idx` the inverse of `idx_to_word`."""
+    try:
+        vocab = json.loads(_read_text(path, MAX_TEXT_BYTES))
+        idx_to_word, word_to_idx = vocab["idx_to_word"], vocab["word_to_idx"]
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
+        if isinstance(error, CorruptFileError):
+            raise
+        raise CorruptFileError(f"{path} is not a valid vocabulary file: {error!r}") from error
+    if not isinstance(idx_to_word, list) or not all(isinstance(w, str) for w in idx_to_word):
+        raise CorruptFileError(f"{path}: idx_to_word must be a list of words")
+    if tuple(idx_to_word[:4]) != SPECIAL_TOKENS:
+        raise CorruptFileError(
+            f"{path}: the vocabulary must start with {', '.join(SPECIAL_TOKENS)}"
+        )
+    if not isinstance(word_to_idx, dict) or word_to_idx != _word_to_idx(idx_to_word):
+        raise CorruptFileError(
+            f"{path}: word_to_idx must map each word of idx_to_word to its position, once"
+        )
+    return {"idx_to_word": idx_to_word, "word_to_idx": word_to_idx}
 
 
 def _read_urls(path: Path) -> np.ndarray:
-    lines = _require(path).read_text(encoding="utf-8").splitlines()
-    return np.asarray([line.strip() for line in lines])
+    lines = _read_text(path, MAX_TEXT_BYTES).splitlines()
+    return np.asarray([line.strip() for line in lines], dtype=str)
 
 
 def load_coco_data(
@@ -127,13 +170,17 @@ def load_coco_data(
     from `rng` or, when None, from numpy's global generator.
     """
     folder = _resolve_dir(base_dir)
-    data = _read_captions(folder)
-    for split in SPLITS:
-        data[f"{split}_features"] = _read_features(folder / features_file(split, pca_features))
-    data.update(_read_vocab(folder))
+    # Small files first: the url lists give the number of images every array must agree with.
+    data = read_vocabulary(_require(folder / VOCAB_FILE))
     for split in SPLITS:
         data[f"{split}_urls"] = _read_urls(folder / urls_file(split))
-        _check_loaded(folder, split, data, pca_features)
+    data.update(_read_captions(folder))
+    for split in SPLITS:
+        urls = (folder / urls_file(split), len(data[f"{split}_urls"]))
+        data[f"{split}_features"] = _read_features(
+            folder / features_file(split, pca_features), urls=urls
+        )
+        _check_loaded(folder, split, data)
     from vislab.datasets.grid_data import read_grid_data  # it builds on this module
 
     read_grid_data(folder, data)
@@ -147,18 +194,19 @@ def load_coco_data(
     return data
 
 
-def _check_loaded(folder: Path, split: str, data: dict, pca: bool) -> None:
-    """The files of a split must agree: one url per feature row, caption rows in range."""
+def _check_loaded(folder: Path, split: str, data: dict) -> None:
+    """Caption rows must point at images of the split and hold ids of the vocabulary."""
     num_images = len(data[f"{split}_features"])
-    if len(data[f"{split}_urls"]) != num_images:
-        raise CorruptFileError(
-            f"{folder / urls_file(split)} lists {len(data[f'{split}_urls'])} urls but "
-            f"{features_file(split, pca)} has {num_images} feature rows"
-        )
     image_idxs = data[f"{split}_image_idxs"]
     if image_idxs.size and (image_idxs.min() < 0 or image_idxs.max() >= num_images):
         raise CorruptFileError(
             f"{folder / CAPTIONS_FILE}: {split}_image_idxs point outside the {num_images} images"
+        )
+    captions, vocab_size = data[f"{split}_captions"], len(data["idx_to_word"])
+    if captions.size and (captions.min() < 0 or captions.max() >= vocab_size):
+        raise CorruptFileError(
+            f"{folder / CAPTIONS_FILE}: {split}_captions hold word ids outside the "
+            f"{vocab_size}-word vocabulary of {VOCAB_FILE}"
         )
 
 
