@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from vislab.cli.main import main
 
 
@@ -34,20 +36,11 @@ def test_train_then_sample_in_process(tiny_coco_dir, tmp_path, capsys):
 
 
 def test_user_errors_exit_1(tiny_coco_dir, tmp_path, capsys):
-    assert (
-        main(
-            [
-                "caption",
-                "sample",
-                "--checkpoint",
-                str(tmp_path / "no.pt"),
-                "--data",
-                str(tiny_coco_dir),
-            ]
-        )
-        == 1
-    )
-    assert "vislab: error:" in capsys.readouterr().err
+    argv = ["caption", "sample", "--checkpoint", str(tmp_path / "no.pt"), "--data", "."]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert "vislab: error: argument --checkpoint: file not found" in capsys.readouterr().err
     assert main(["caption", "train", "--data", str(tmp_path / "none"), "--out", str(tmp_path)]) == 1
     assert "get_datasets.sh" in capsys.readouterr().err
 

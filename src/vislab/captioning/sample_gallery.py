@@ -44,8 +44,13 @@ def caption_images(
     beam_size: int = 3,
     max_length: int = 30,
     seed: int = 0,
+    allow_network: bool = False,
 ) -> list[CaptionedImage]:
-    """Caption `num` random images (distinct, drawn with `seed`) of a split with a checkpoint."""
+    """Caption `num` random images (distinct, drawn with `seed`) of a split with a checkpoint.
+
+    Images behind http(s) URLs are fetched only with `allow_network`; else they show as
+    placeholders.
+    """
     if split not in ("train", "val"):
         raise InvalidInputError(f"split must be train or val, not {split!r}")
     captioner = load_captioner(checkpoint)
@@ -63,7 +68,7 @@ def caption_images(
         items.append(
             CaptionedImage(
                 url=url,
-                image=image_from_url(url),
+                image=image_from_url(url, allow_network=allow_network),
                 generated=_clean(decode_captions(caption, captioner.idx_to_word)),
                 ground_truth=[_clean(t) for t in decode_captions(truths, captioner.idx_to_word)],
             )
@@ -132,12 +137,15 @@ def write_caption_gallery(
     beam_size: int = 3,
     max_length: int = 30,
     seed: int = 0,
+    allow_network: bool = False,
 ) -> Path:
     """Caption `num` images of `split` and write `out` (.png grid or .html page)."""
     out = Path(out)
     if out.suffix.lower() not in (".png", ".html"):
         raise InvalidInputError(f"--out must end in .png or .html, not {out.name!r}")
-    items = caption_images(checkpoint, data_dir, split, num, beam_size, max_length, seed)
+    items = caption_images(
+        checkpoint, data_dir, split, num, beam_size, max_length, seed, allow_network
+    )
     title = f"{Path(checkpoint).name}: {split} images, beam size {beam_size}"
     if out.suffix.lower() == ".png":
         return write_gallery_png(items, out, title)

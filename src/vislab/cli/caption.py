@@ -53,6 +53,7 @@ def _sample(args) -> None:
         beam_size=args.beam_size,
         max_length=args.max_length,
         seed=args.seed,
+        allow_network=args.allow_network,
     )
     print(out)
 
@@ -65,7 +66,6 @@ def register(groups) -> None:
     train.add_argument("--model", choices=sorted(CAPTIONERS), default="rnn", help=models)
     train.add_argument(
         "--data",
-        type=valid.existing_folder,
         help="coco_captioning folder (default: $VISLAB_COCO_DIR)",
     )
     train.add_argument("--epochs", type=valid.positive_int, default=10)
@@ -105,7 +105,6 @@ def register(groups) -> None:
     )
     sample.add_argument(
         "--data",
-        type=valid.existing_folder,
         help="coco_captioning folder (default: $VISLAB_COCO_DIR)",
     )
     sample.add_argument("--split", choices=["train", "val"], default="val")
@@ -113,6 +112,11 @@ def register(groups) -> None:
     sample.add_argument("--beam-size", type=valid.positive_int, default=3)
     sample.add_argument("--max-length", type=valid.positive_int, default=30)
     sample.add_argument("--seed", type=valid.seed, default=0, help="which images are drawn")
+    sample.add_argument(
+        "--allow-network",
+        action="store_true",
+        help="fetch images whose URLs are http(s) (5 s and 32 MiB each); else placeholders",
+    )
     sample.add_argument(
         "--out",
         type=valid.output_file_with_suffix(".png", ".html"),

@@ -103,9 +103,7 @@ def _register_eval(caption) -> None:
         choices=["nearest-neighbour"],
         help="score the nearest-neighbour baseline instead (Devlin et al. 2015)",
     )
-    parser.add_argument(
-        "--data", type=valid.existing_folder, required=True, help="the coco_captioning folder"
-    )
+    parser.add_argument("--data", required=True, help="the coco_captioning folder")
     parser.add_argument(
         "--beam-size", type=valid.positive_int, default=1, help="1 = greedy decoding"
     )
