@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vislab.datasets.caption_text import tokenize
 from vislab.captioning.sets.scene_captions import NAMES, NUMBERS, PLACES
+from vislab.datasets.vocabulary import tokenize
 
 # One garment of a scene's truth: (class, row, column).
 Garment = tuple[int, int, int]
@@ -97,6 +97,19 @@ def parse_caption(caption: str) -> ParsedCaption:
     if parsed.total is None:
         parsed.total = sum(parsed.named.values()) + extra if parsed.named or extra else None
     return parsed
+
+
+def garment_word_positions(words: list[str]) -> list[tuple[int, int]]:
+    """(position of the noun's last word, class) for each garment noun in words, read as
+    `parse_caption` reads them ("top" in "at the top" is a place, not a t-shirt)."""
+    found, position = [], 0
+    while position < len(words):
+        place = _match(words, position, _PLACES)
+        noun = None if place is not None else _match(words, position, _NOUNS)
+        if noun is not None:
+            found.append((position + noun[0] - 1, noun[1][0]))
+        position += place[0] if place else noun[0] if noun else 1
+    return found
 
 
 def truth_from_array(truth: np.ndarray) -> list[list[Garment]]:
