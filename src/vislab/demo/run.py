@@ -88,10 +88,13 @@ def run_demo(
 
 def _about_section(timings: list[list[object]], note: str) -> Section:
     versions = package_versions() | torch_summary()
+    total = sum(row[2] for row in timings)
+    failed = any(row[1] == "failed" for row in timings)
+    timings = [*timings, ["all steps", "failed" if failed else "ok", round(total, 1)]]
     return Section(
         title="Timings and versions",
-        intro=f"This run used {note}. Steps that found their results from an "
-        "earlier run reused them, so their time here is short.",
+        intro=f"This run took {total / 60:.1f} minutes in all and used {note}. Steps that "
+        "found their results from an earlier run reused them, so their time here is short.",
         tables=[
             Table("Time per step (seconds)", ["step", "status", "seconds"], timings),
             Table("Versions", ["component", "version"], [[k, v] for k, v in versions.items()]),
