@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vislab.datasets.coco import SPECIAL_TOKENS, write_coco_data
+from vislab.datasets.coco import write_coco_data
+from vislab.datasets.vocabulary import SPECIAL_TOKENS
 from vislab.numpy_nn.blas_threads import blas_threads
 
 TINY_WORDS = (

@@ -9,8 +9,8 @@ import pytest
 
 from vislab.captioning.evaluation import evaluate_nearest_neighbour, write_evaluation
 from vislab.captioning.nearest_neighbour import NearestNeighbourCaptioner
-from vislab.datasets.caption_text import build_vocabulary, decode_words, encode_captions
 from vislab.datasets.coco import write_coco_data
+from vislab.datasets.vocabulary import build_vocabulary, decode_words, encode_captions
 from vislab.errors import InvalidInputError
 
 # Two clusters of training images, three images each, one caption per image.

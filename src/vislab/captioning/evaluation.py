@@ -23,9 +23,9 @@ from vislab.captioning.truth_evaluation import (
     reference_truth_scores,
     truth_report,
 )
-from vislab.datasets.caption_text import decode_words
 from vislab.datasets.coco import load_coco_data
 from vislab.datasets.grid_data import split_features
+from vislab.datasets.vocabulary import decode_words
 from vislab.errors import InvalidInputError
 
 logger = logging.getLogger(__name__)

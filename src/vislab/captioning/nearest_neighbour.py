@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from vislab.datasets.caption_text import END, NULL, START
+from vislab.datasets.vocabulary import END, NULL, START
 from vislab.errors import InvalidInputError
 
 MAX_N = 4

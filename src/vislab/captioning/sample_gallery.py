@@ -17,8 +17,9 @@ from PIL import Image
 
 from vislab.atomic_files import atomic_savefig, atomic_write_text
 from vislab.captioning.captioners import load_captioner
-from vislab.datasets.coco import decode_captions, load_coco_data
+from vislab.datasets.coco import load_coco_data
 from vislab.datasets.image_urls import image_from_url
+from vislab.datasets.vocabulary import decode_words
 from vislab.errors import InvalidInputError
 
 PLACEHOLDER_SIZE = 128
@@ -30,10 +31,6 @@ class CaptionedImage:
     image: np.ndarray | None  # (H, W, 3) uint8, None when the url could not be read
     generated: str
     ground_truth: list[str]
-
-
-def _clean(text: str) -> str:
-    return " ".join(w for w in text.split() if w not in ("<START>", "<END>", "<NULL>"))
 
 
 def caption_images(
@@ -69,8 +66,8 @@ def caption_images(
             CaptionedImage(
                 url=url,
                 image=image_from_url(url, allow_network=allow_network),
-                generated=_clean(decode_captions(caption, captioner.idx_to_word)),
-                ground_truth=[_clean(t) for t in decode_captions(truths, captioner.idx_to_word)],
+                generated=decode_words(caption, captioner.idx_to_word),
+                ground_truth=decode_words(truths, captioner.idx_to_word),
             )
         )
     return items

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vislab.captioning.sets.scene_captions import NAMES, NUMBERS, PLACES
-from vislab.datasets.caption_text import tokenize
+from vislab.datasets.vocabulary import tokenize
 
 # One garment of a scene's truth: (class, row, column).
 Garment = tuple[int, int, int]

@@ -24,10 +24,10 @@ import numpy as np
 
 from vislab.atomic_files import atomic_open, atomic_write_text
 from vislab.datasets.hdf5_reading import Hdf5File
+from vislab.datasets.vocabulary import SPECIAL_TOKENS, decode_words
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 
 ENV_VAR = "VISLAB_COCO_DIR"
-SPECIAL_TOKENS = ("<NULL>", "<START>", "<END>", "<UNK>")
 CAPTIONS_FILE = "coco2014_captions.h5"
 VOCAB_FILE = "coco2014_vocab.json"
 SPLITS = ("train", "val")
@@ -232,21 +232,7 @@ def decode_captions(captions: np.ndarray, idx_to_word: list[str]) -> str | list[
 
     captions: (T,) one caption -> one string, or (N, T) -> a list of N strings.
     """
-    captions = np.asarray(captions)
-    if captions.ndim == 1:
-        return _decode_one(captions, idx_to_word)
-    return [_decode_one(row, idx_to_word) for row in captions]
-
-
-def _decode_one(caption: np.ndarray, idx_to_word: list[str]) -> str:
-    words = []
-    for index in caption:
-        word = idx_to_word[int(index)]
-        if word != "<NULL>":
-            words.append(word)
-        if word == "<END>":
-            break
-    return " ".join(words)
+    return decode_words(captions, idx_to_word, keep_special=True)
 
 
 def _write_h5(path: Path, datasets: dict[str, np.ndarray]) -> None:

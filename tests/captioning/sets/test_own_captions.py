@@ -11,8 +11,8 @@ import torch
 from PIL import Image
 
 from vislab.captioning.sets.own_captions import build_own_captions, read_annotations, split_images
-from vislab.datasets.caption_text import decode_words
 from vislab.datasets.coco import load_coco_data
+from vislab.datasets.vocabulary import decode_words
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 
 

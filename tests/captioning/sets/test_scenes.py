@@ -29,9 +29,9 @@ from vislab.captioning.sets.scenes import (
 )
 from vislab.captioning.truth_metrics import score_against_truth, truth_from_array
 from vislab.datasets import read_idx, write_idx
-from vislab.datasets.caption_text import decode_words
 from vislab.datasets.coco import features_file, load_coco_data
 from vislab.datasets.feature_pca import fit_pca
+from vislab.datasets.vocabulary import decode_words
 from vislab.errors import InvalidInputError
 
 NUM_TRAIN, NUM_VAL = 30, 6

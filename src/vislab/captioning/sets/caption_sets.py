@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vislab.datasets.caption_text import build_vocabulary, encode_captions
 from vislab.datasets.coco import write_coco_data
 from vislab.datasets.feature_pca import fit_pca
+from vislab.datasets.vocabulary import build_vocabulary, encode_captions
 
 PCA_DIM = 512
 

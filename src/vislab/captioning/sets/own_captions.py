@@ -27,7 +27,7 @@ from tqdm import tqdm
 from vislab.atomic_files import atomic_write_text
 from vislab.backbones import load_backbone
 from vislab.captioning.sets.caption_sets import PCA_DIM, SplitContent, write_caption_set
-from vislab.datasets.caption_text import tokenize
+from vislab.datasets.vocabulary import tokenize
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 
 logger = logging.getLogger(__name__)

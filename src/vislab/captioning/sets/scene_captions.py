@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vislab.datasets.caption_text import tokenize
+from vislab.datasets.vocabulary import tokenize
 
 MAX_WORDS = 15
 CAPTIONS_PER_IMAGE = 5

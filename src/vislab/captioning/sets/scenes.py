@@ -40,10 +40,10 @@ from vislab.atomic_files import atomic_write_text
 from vislab.backbones.fmnist_cnn import FEATURE_DIM, FashionMNISTCNN, load_fmnist_cnn
 from vislab.captioning.sets.caption_sets import SplitContent, write_caption_set
 from vislab.captioning.sets.scene_captions import MAX_WORDS, describe_scene
-from vislab.datasets.caption_text import tokenize
 from vislab.datasets.feature_pca import fit_pca
 from vislab.datasets.grid_data import write_grid_data
 from vislab.datasets.mnist import load_mnist_format
+from vislab.datasets.vocabulary import tokenize
 from vislab.errors import InvalidInputError
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
-"""Caption text for the caption-set builders: tokenise, build the vocabulary, encode to ids.
+"""The caption vocabulary: its special tokens, tokenising, encoding words to ids and back.
 
-Both builders (Fashion-MNIST scenes and your own photos) write the course's layout, where a
-caption is a row of T+1 word ids: `<START>`, the words, `<END>`, then `<NULL>` padding.
+In the course's layout a caption is a row of T+1 word ids: `<START>`, the words, `<END>`,
+then `<NULL>` padding; every vocabulary starts with the four special tokens, in this order.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from vislab.datasets.coco import SPECIAL_TOKENS
 from vislab.errors import InvalidInputError
 
-NULL, START, END, UNK = range(4)
+SPECIAL_TOKENS = ("<NULL>", "<START>", "<END>", "<UNK>")
+NULL, START, END, UNK = range(4)  # their ids: the first four words of every vocabulary
 # Words are runs of letters and digits, optionally joined by hyphens or apostrophes
 # ("t-shirt", "man's"); all other characters (punctuation) separate words.
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
@@ -55,15 +55,30 @@ def encode_captions(
     return out
 
 
-def decode_words(ids: np.ndarray, idx_to_word: list[str]) -> str:
-    """ids: (T,) -> the words between `<START>` and `<END>`, joined by spaces.
+def decode_words(
+    ids: np.ndarray, idx_to_word: list[str], keep_special: bool = False
+) -> str | list[str]:
+    """Word ids -> text, up to the first `<END>`; `<NULL>` padding is always skipped.
 
-    Special tokens other than `<UNK>` are dropped, so the text is what metrics compare.
+    ids: (T,) one caption -> one string, or (N, T) -> a list of N strings.
+    keep_special=False (what metrics compare): only the words, `<UNK>` included.
+    keep_special=True (the course's `decode_captions`): `<START>` and the `<END>` kept.
     """
+    ids = np.asarray(ids)
+    if ids.ndim == 1:
+        return _decode_one(ids, idx_to_word, keep_special)
+    return [_decode_one(row, idx_to_word, keep_special) for row in ids]
+
+
+def _decode_one(ids: np.ndarray, idx_to_word: list[str], keep_special: bool) -> str:
     words = []
-    for index in np.asarray(ids).tolist():
-        if index == END:
+    for index in ids.tolist():
+        word = idx_to_word[int(index)]
+        if word == "<END>":
+            if keep_special:
+                words.append(word)
             break
-        if index not in (NULL, START):
-            words.append(idx_to_word[index])
+        if word == "<NULL>" or (word == "<START>" and not keep_special):
+            continue
+        words.append(word)
     return " ".join(words)
