@@ -16,6 +16,7 @@ from vislab.gan.evaluation import (
     frechet_distance,
     kernel_distance,
     memorisation_check,
+    score_features,
 )
 from vislab.gan.prdc import nearest_distances, precision_recall_density_coverage
 
@@ -124,14 +125,16 @@ def test_evaluation_table_puts_each_metric_beside_its_floor():
     real, held = features(gaussian(300, seed=1)), features(gaussian(300, seed=2))
     fake = features(gaussian(200, seed=3, shift=1.0))
     train = features(gaussian(400, seed=4))
-    result = evaluate_features(fake, real, held, train, num_bootstrap=10, num_memorisation=50)
-    assert result.fid.value > result.fid_floor.value
-    assert result.prdc.coverage < result.prdc_floor.coverage
+    floor = score_features(real, held, num_bootstrap=10)
+    result = evaluate_features(fake, real, floor, train, num_bootstrap=10, num_memorisation=50)
+    assert result.samples.fid.value > result.floor.fid.value
+    assert result.samples.prdc.coverage < result.floor.prdc.coverage
     rows = result.rows()
     assert rows[0][0].startswith("FID") and FEATURE_SPACE in rows[0][0]
     assert all(len(row) == 3 for row in rows) and rows[-1][1] == "200 generated vs 300 test"
     summary = result.to_dict()
-    assert sum(summary["class_histogram"].values()) == 200
+    assert sum(summary["samples"]["class_histogram"].values()) == 200
+    assert summary["floor"]["num_images"] == 300
     assert summary["memorisation"]["samples_checked"] == 50
 
 
