@@ -3,20 +3,23 @@
     IG(x) = (x - x') * integral_0^1 d score_y(x' + a (x - x')) / dx  da
 
 approximated with the midpoint rule over `num_steps` points. The attributions sum to
-score(x) - score(x') up to the quadrature error (completeness). Path points are pushed through
-the model in chunks of `batch_size` images, so memory stays flat.
+score(x) - score(x') up to the quadrature error (completeness). captum's IntegratedGradients
+is the engine (method "riemann_middle"): the former hand-written loop was no faster and within
+6% of its memory (benchmarks/bench_attribution.py). Path points go through the model in chunks
+of at most `batch_size` images (at least N), so memory stays flat.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import torch
+from captum.attr import IntegratedGradients
 from torch import nn
 
 from vislab.backbones.classifier import require_model
 from vislab.errors import InvalidInputError
-from vislab.explain.saliency import input_gradients
 from vislab.explain.targets import Target, target_tensor
 
 
@@ -33,25 +36,39 @@ def integrated_gradients(
     baseline: (N or 1, C, H, W) in the model's input space; default zeros, which for a
     normalised input is the mean colour.
     """
+    return integrated_gradients_with_delta(X, y, model, baseline, num_steps, batch_size)[0]
+
+
+def integrated_gradients_with_delta(
+    X: torch.Tensor,
+    y: torch.Tensor | Sequence[Target],
+    model: nn.Module,
+    baseline: torch.Tensor | None = None,
+    num_steps: int = 32,
+    batch_size: int = 16,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """integrated_gradients and its convergence delta (N,): sum(attr) - (f(x) - f(x'))."""
     model = require_model(model, "integrated_gradients")
     if X.ndim != 4:
         raise InvalidInputError(f"expected images (N, C, H, W), got shape {tuple(X.shape)}")
     if num_steps < 1 or batch_size < 1:
         raise InvalidInputError("num_steps and batch_size must be at least 1")
-    y = target_tensor(y, model, len(X))
+    y = target_tensor(y, model, len(X)).to(X.device)
     X = X.detach()
-    N = len(X)
     baseline = torch.zeros_like(X) if baseline is None else baseline.detach().expand_as(X)
-    alphas = (torch.arange(num_steps, dtype=X.dtype, device=X.device) + 0.5) / num_steps
-    total = torch.zeros_like(X)
-    # Work item k is path point k // N of image k % N.
-    for start in range(0, N * num_steps, batch_size):
-        items = torch.arange(start, min(start + batch_size, N * num_steps), device=X.device)
-        images, steps = items % N, items // N
-        a = alphas[steps].view(-1, 1, 1, 1)
-        points = baseline[images] + a * (X[images] - baseline[images])
-        total.index_add_(0, images, input_gradients(points, y[images], model))
-    return (X - baseline) * total / num_steps
+    with warnings.catch_warnings():
+        # captum warns when batch_size < N and then takes N at a time; that is documented.
+        warnings.simplefilter("ignore", UserWarning)
+        attributions, delta = IntegratedGradients(model).attribute(
+            X.clone().requires_grad_(True),
+            baselines=baseline,
+            target=y,
+            n_steps=num_steps,
+            method="riemann_middle",
+            internal_batch_size=batch_size,
+            return_convergence_delta=True,
+        )
+    return attributions.detach(), delta.detach()
 
 
 def integrated_gradients_saliency_maps(
