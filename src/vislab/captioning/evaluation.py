@@ -26,6 +26,7 @@ from vislab.captioning.truth_evaluation import (
 from vislab.datasets.coco import load_coco_data
 from vislab.datasets.grid_data import split_features
 from vislab.datasets.vocabulary import decode_words
+from vislab.datasets.grid_data import split_features
 from vislab.errors import InvalidInputError
 
 logger = logging.getLogger(__name__)

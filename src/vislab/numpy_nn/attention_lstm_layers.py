@@ -37,7 +37,7 @@ def soft_attention_forward(
     e -= e.max(axis=1, keepdims=True)
     alpha = np.exp(e)
     alpha /= alpha.sum(axis=1, keepdims=True)
-    z = np.einsum("nl,nld->nd", alpha, features)
+    z = (alpha[:, None, :] @ features)[:, 0]  # (N, D), a batched matmul
     return z, alpha, (features, prev_h, W_ha, w_att, u, alpha)
 
 
@@ -47,12 +47,22 @@ def soft_attention_backward(dz: np.ndarray, cache: tuple) -> tuple[np.ndarray, .
     dW_ha (H, A), dw_att (A,)."""
     features, prev_h, W_ha, w_att, u, alpha = cache
     dfeatures = alpha[:, :, None] * dz[:, None, :]
-    dalpha = np.einsum("nd,nld->nl", dz, features)
-    de = alpha * (dalpha - (alpha * dalpha).sum(axis=1, keepdims=True))  # through softmax
-    dw_att = np.einsum("nla,nl->a", u, de)
-    dprojected = de[:, :, None] * w_att * (1 - u * u)  # (N, L, A) through tanh
-    dhp = dprojected.sum(axis=1)  # (N, A)
+    dprojected, dhp, dw_att = _scores_backward(dz, cache)
     return dfeatures, dprojected, dhp @ W_ha.T, prev_h.T @ dhp, dw_att
+
+
+def _scores_backward(dz: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
+    """dz (N, D) -> dprojected (N, L, A), d(h W_ha) (N, A), dw_att (A,): the gradient through
+    the attention weights (the direct path z <- features is left to the caller)."""
+    features, _, _, w_att, u, alpha = cache
+    dalpha = (features @ dz[:, :, None])[:, :, 0]  # (N, L)
+    de = alpha * (dalpha - (alpha * dalpha).sum(axis=1, keepdims=True))  # through softmax
+    A = u.shape[2]
+    dw_att = de.reshape(-1) @ u.reshape(-1, A)
+    dprojected = u * u
+    np.subtract(1, dprojected, out=dprojected)
+    dprojected *= de[:, :, None] * w_att  # (N, L, A) through tanh
+    return dprojected, dprojected.sum(axis=1), dw_att
 
 
 def attention_lstm_step_forward(
@@ -171,10 +181,11 @@ def attention_lstm_backward(dh: np.ndarray, cache: tuple) -> tuple[np.ndarray, .
     T, N, H = hs.shape
     dh_time = dh.transpose(1, 0, 2)  # (T, N, H)
     da = np.empty_like(gates)  # (T, N, 4H) d(pre-activations)
-    dfeatures = np.zeros_like(features)
     dprojected = np.zeros(attention[0][4].shape, dtype=gates.dtype)  # (N, L, A)
-    dW_ha = np.zeros_like(attention[0][2])
+    dhp = np.empty((T, N, dprojected.shape[2]), dtype=gates.dtype)  # d(h_{t-1} W_ha)
+    dcontexts = np.empty_like(contexts)  # (T, N, D)
     dw_att = np.zeros_like(attention[0][3])
+    W_ha = attention[0][2]
     dprev_h, dprev_c = np.zeros_like(h0), np.zeros_like(h0)
     zeros = np.zeros_like(h0)
     for t in range(T - 1, -1, -1):
@@ -182,20 +193,23 @@ def attention_lstm_backward(dh: np.ndarray, cache: tuple) -> tuple[np.ndarray, .
         dprev_c = _step_gate_grads(
             dh_time[t] + dprev_h, dprev_c, prev_c, gates[t], tanh_cs[t], da[t]
         )
-        dfeatures_t, dprojected_t, dh_att, dW_ha_t, dw_att_t = soft_attention_backward(
-            da[t] @ Wz.T, attention[t]
-        )
-        dfeatures += dfeatures_t
+        np.matmul(da[t], Wz.T, out=dcontexts[t])
+        dprojected_t, dhp[t], dw_att_t = _scores_backward(dcontexts[t], attention[t])
         dprojected += dprojected_t
-        dW_ha += dW_ha_t
         dw_att += dw_att_t
-        dprev_h = da[t] @ Wh.T + dh_att
+        dprev_h = da[t] @ Wh.T + dhp[t] @ W_ha.T
     da_flat = da.reshape(T * N, 4 * H)
     dx = (da_flat @ Wx.T).reshape(T, N, -1).transpose(1, 0, 2)
     dWx = x_time.reshape(T * N, -1).T @ da_flat
     dWz = contexts.reshape(T * N, -1).T @ da_flat
     dWh = h0.T @ da[0] + hs[:-1].reshape((T - 1) * N, H).T @ da[1:].reshape((T - 1) * N, 4 * H)
     L, D = features.shape[1:]
+    alphas = np.stack([cache[5] for cache in attention], axis=1)  # (N, T, L)
+    # sum_t alpha_t dz_t^T per image, the direct path z <- features, as one batched matmul.
+    dfeatures = alphas.transpose(0, 2, 1) @ dcontexts.transpose(1, 0, 2)  # (N, L, D)
+    previous_h = np.concatenate([h0[None], hs[:-1]])  # (T, N, H): h_{t-1} of every step
+    A = dhp.shape[2]
+    dW_ha = previous_h.reshape(T * N, H).T @ dhp.reshape(T * N, A)
     dprojected_flat = dprojected.reshape(N * L, -1)  # (N*L, A)
     dfeatures += (dprojected_flat @ W_a.T).reshape(N, L, D)
     dW_a = features.reshape(N * L, D).T @ dprojected_flat
