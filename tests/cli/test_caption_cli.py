@@ -11,6 +11,9 @@ import pytest
 
 from vislab.cli.main import main
 
+# numpy on one OpenBLAS thread, as in tests/captioning/ where these tests began.
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
+
 
 def test_train_then_sample_in_process(tiny_coco_dir, tmp_path, capsys):
     out = tmp_path / "run"

@@ -10,6 +10,9 @@ import torch
 from vislab.captioning import load_captioner
 from vislab.cli.main import main
 
+# numpy on one OpenBLAS thread, as in tests/captioning/ where these tests began.
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
+
 
 @pytest.fixture(autouse=True)
 def one_torch_thread():
