@@ -54,3 +54,10 @@ bench: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Mutation testing over the scope in pyproject.toml's [tool.mutmut] (an hour or more on 2 cores;
+# not part of `make test`). Survivors: `$(BIN)/mutmut results`, one in detail: `mutmut show NAME`.
+.PHONY: mutation
+mutation: setup
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 nice -n 15 $(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
