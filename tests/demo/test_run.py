@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -17,9 +18,15 @@ pytestmark = pytest.mark.xdist_group("demo")
 
 @pytest.fixture(scope="session")
 def demo_report(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    assert main(["demo", "--budget", "tiny", "--out", str(out)]) == 0
-    return out / "report.html"
+    """The demo run as a user types it: from another folder, into a relative one with a space."""
+    workdir = tmp_path_factory.mktemp("demo")
+    previous = Path.cwd()
+    os.chdir(workdir)
+    try:
+        assert main(["demo", "--budget", "tiny", "--out", "demo out"]) == 0
+    finally:
+        os.chdir(previous)
+    return workdir / "demo out" / "report.html"
 
 
 def test_every_step_ran_and_every_link_exists(demo_report):
