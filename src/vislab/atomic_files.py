@@ -1,12 +1,14 @@
-"""Atomic writes: write to a temporary file beside the target, then rename over it.
+"""Atomic writes: write to a temporary file (or folder) beside the target, then rename it.
 
-A crash or Ctrl-C mid-write leaves the previous file (or none), never half a file.
+A crash or Ctrl-C mid-write leaves the previous file (or none), never half a file; a folder
+built with `atomic_folder` appears only when it is complete.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,3 +72,49 @@ def atomic_savefig(figure, path: str | os.PathLike, **kwargs) -> Path:
     with atomic_open(path, "wb") as handle:
         figure.savefig(handle, **kwargs)
     return path
+
+
+def check_build_target(path: str | os.PathLike, marker: str) -> Path:
+    """The resolved `path` if `atomic_folder(path, marker)` may replace it (missing, empty or
+    holding `marker`); else InvalidInputError. Builders call it before their slow part."""
+    from vislab.errors import InvalidInputError
+
+    path = Path(path).resolve()
+    if path.exists() and not path.is_dir():
+        raise InvalidInputError(f"{path} exists and is not a folder")
+    if path.is_dir() and any(path.iterdir()) and not (path / marker).is_file():
+        raise InvalidInputError(
+            f"{path} is not empty and holds no finished build ({marker}); choose a new or "
+            "empty folder"
+        )
+    return path
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike, marker: str) -> Iterator[Path]:
+    """Build a folder in a temporary sibling; on success it takes the place of `path`.
+
+    `path` must be missing, empty, or a previous build (it holds the file `marker`, which
+    the build writes last); anything else is refused before the build starts, so a user's
+    folder is never replaced. A failed or interrupted build leaves `path` as it was.
+    """
+    path = check_build_target(path, marker)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".building", dir=path.parent))
+    try:
+        yield building
+        if not (building / marker).is_file():
+            raise RuntimeError(f"a build into {path} finished without writing {marker}")
+        os.chmod(building, 0o777 & ~_current_umask())  # mkdtemp makes 0700
+        if path.is_dir() and any(path.iterdir()):
+            previous = Path(
+                tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent)
+            )
+            os.replace(path, previous / path.name)
+            os.replace(building, path)
+            shutil.rmtree(previous, ignore_errors=True)
+        else:
+            os.replace(building, path)  # over a missing or empty folder, in one step
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise

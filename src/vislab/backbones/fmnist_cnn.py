@@ -7,6 +7,7 @@ GAN task measures FID in its feature space. Weights ship in the package as safet
 
 from __future__ import annotations
 
+import hashlib
 import os
 from importlib import resources
 from pathlib import Path
@@ -96,3 +97,13 @@ def load_fmnist_classifier(
     return ImageClassifier(
         "fmnist_cnn", model, FASHION_MNIST_CLASSES, 28, [0.0], [1.0], model.features
     )
+
+
+def weights_fingerprint(model: nn.Module) -> str:
+    """SHA-256 (hex, first 16 digits) of a model's parameters and buffers, by name: what a
+    cache of the model's outputs records, so that other weights rebuild it."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]

@@ -17,16 +17,17 @@ from __future__ import annotations
 import json
 import logging
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from tqdm import tqdm
 
-from vislab.atomic_files import atomic_write_text
+from vislab.atomic_files import atomic_folder, atomic_write_text, check_build_target
 from vislab.backbones import load_backbone
 from vislab.captioning.sets.caption_sets import PCA_DIM, SplitContent, write_caption_set
+from vislab.datasets.sample_photos import load_image
 from vislab.datasets.vocabulary import tokenize
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 CAPTION_LENGTH = 17  # the course's T + 1: <START>, at most 15 words, <END>
 MANIFEST = "photos.json"
+MAX_ANNOTATION_BYTES = 512 * 2**20  # COCO's train captions JSON is 80 MB
 
 
 def read_annotations(path: str | os.PathLike) -> dict[int, dict]:
@@ -41,10 +43,12 @@ def read_annotations(path: str | os.PathLike) -> dict[int, dict]:
     path = Path(path)
     if not path.is_file():
         raise DataNotFoundError(f"annotation file {path} does not exist")
+    if path.stat().st_size > MAX_ANNOTATION_BYTES:
+        raise CorruptFileError(f"{path} is over {MAX_ANNOTATION_BYTES} bytes")
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:
-        raise CorruptFileError(f"{path} is not valid JSON: {error}") from error
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise CorruptFileError(f"{path} is not valid JSON: {error!r}") from error
     if not isinstance(document, dict):
         raise CorruptFileError(f"{path}: expected an object with 'images' and 'annotations'")
     for key in ("images", "annotations"):
@@ -53,16 +57,16 @@ def read_annotations(path: str | os.PathLike) -> dict[int, dict]:
     images: dict[int, dict] = {}
     for index, entry in enumerate(document["images"]):
         where = f"{path}: images[{index}]"
-        image_id, file_name = _field(entry, "id", where), _field(entry, "file_name", where)
+        image_id, file_name = _image_id(entry, "id", where), _file_name(entry, where)
         split = entry.get("split")
         if split not in (None, "train", "val"):
             raise InvalidInputError(f"{where} has split {split!r}; use 'train' or 'val'")
         if image_id in images:
             raise InvalidInputError(f"{where} repeats image id {image_id!r}")
-        images[image_id] = {"file_name": str(file_name), "split": split, "captions": []}
+        images[image_id] = {"file_name": file_name, "split": split, "captions": []}
     for index, entry in enumerate(document["annotations"]):
         where = f"{path}: annotations[{index}]"
-        image_id, caption = _field(entry, "image_id", where), _field(entry, "caption", where)
+        image_id, caption = _image_id(entry, "image_id", where), _field(entry, "caption", where)
         if image_id not in images:
             raise InvalidInputError(f"{where} refers to image id {image_id!r}, not in 'images'")
         if not isinstance(caption, str) or not tokenize(caption):
@@ -82,6 +86,39 @@ def _field(entry, name: str, where: str):
     if not isinstance(entry, dict) or name not in entry:
         raise InvalidInputError(f"{where} has no '{name}'")
     return entry[name]
+
+
+def _image_id(entry, name: str, where: str) -> int | str:
+    """An image id: a whole number (as COCO's) or a non-empty string."""
+    value = _field(entry, name, where)
+    if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
+        raise InvalidInputError(
+            f"{where} has '{name}' {json.dumps(value)[:40]}; ids are whole numbers or strings"
+        )
+    return value
+
+
+def _file_name(entry, where: str) -> str:
+    """A file name inside the images folder: relative, with no `..` (checked again against
+    the folder itself, symbolic links resolved, by `image_path`)."""
+    value = _field(entry, "file_name", where)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(f"{where} has a 'file_name' that is not a file name")
+    name = PurePosixPath(value.replace("\\", "/"))
+    if name.is_absolute() or PureWindowsPath(value).drive or ".." in name.parts or "\0" in value:
+        raise InvalidInputError(
+            f"{where} has file_name {value!r}; it must be a path inside the images folder"
+        )
+    return value
+
+
+def image_path(images_dir: Path, file_name: str) -> Path:
+    """images_dir / file_name, refused when it resolves outside images_dir (a link out)."""
+    folder = images_dir.resolve()
+    path = (folder / file_name).resolve()
+    if not path.is_relative_to(folder):
+        raise InvalidInputError(f"file_name {file_name!r} leads outside the images folder {folder}")
+    return path
 
 
 def split_images(images: dict[int, dict], val_fraction: float, seed: int) -> dict[str, list[int]]:
@@ -125,11 +162,7 @@ def photo_features(
 def _open_image(path: Path) -> Image.Image:
     if not path.is_file():
         raise DataNotFoundError(f"image file {path} (named in the annotations) does not exist")
-    try:
-        with Image.open(path) as image:
-            return image.convert("RGB")
-    except (UnidentifiedImageError, OSError) as error:
-        raise CorruptFileError(f"image file {path} cannot be read as an image: {error}") from error
+    return load_image(path)
 
 
 def build_own_captions(
@@ -150,10 +183,11 @@ def build_own_captions(
     training captions become `<UNK>`; captions over 15 words are cut. `backbone` defaults to
     EfficientNet-Lite0 (`vislab.backbones.load_backbone`).
     """
+    check_build_target(out_dir, MANIFEST)
     images = read_annotations(annotations)
     splits = split_images(images, val_fraction, seed)
     folder = Path(images_dir)
-    paths = {i: (folder / images[i]["file_name"]).resolve() for i in images}
+    paths = {i: image_path(folder, images[i]["file_name"]) for i in images}
     for path in paths.values():
         _open_image(path)  # every file checked before the slow part starts
     if backbone is None:
@@ -164,10 +198,16 @@ def build_own_captions(
         raw = photo_features(backbone, [paths[i] for i in ids], progress=progress)
         contents[split] = SplitContent(words, raw, [paths[i].as_uri() for i in ids])
     _warn_about_sizes(contents, len(splits["train"]))
-    components, vocab_size = write_caption_set(
-        out_dir, contents["train"], contents["val"], caption_length=CAPTION_LENGTH,
-        min_count=min_count,
-    )  # fmt: skip
+    with atomic_folder(out_dir, MANIFEST) as building:  # in place only once complete
+        components, vocab_size = write_caption_set(
+            building, contents["train"], contents["val"], caption_length=CAPTION_LENGTH,
+            min_count=min_count,
+        )  # fmt: skip
+        _write_manifest(building, annotations, splits, backbone, contents, components, vocab_size)
+    return Path(out_dir)
+
+
+def _write_manifest(folder, annotations, splits, backbone, contents, components, vocab_size):
     manifest = {
         "kind": "own photos",
         "annotations": str(Path(annotations).resolve()),
@@ -177,8 +217,7 @@ def build_own_captions(
         "pca_components": components,
         "vocab_size": vocab_size,
     }
-    atomic_write_text(Path(out_dir) / MANIFEST, json.dumps(manifest, indent=2))
-    return Path(out_dir)
+    atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2))
 
 
 def _warn_about_sizes(contents: dict[str, SplitContent], num_train: int) -> None:

@@ -36,8 +36,13 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from vislab.atomic_files import atomic_write_text
-from vislab.backbones.fmnist_cnn import FEATURE_DIM, FashionMNISTCNN, load_fmnist_cnn
+from vislab.atomic_files import atomic_folder, atomic_write_text, check_build_target
+from vislab.backbones.fmnist_cnn import (
+    FEATURE_DIM,
+    FashionMNISTCNN,
+    load_fmnist_cnn,
+    weights_fingerprint,
+)
 from vislab.captioning.sets.caption_sets import SplitContent, write_caption_set
 from vislab.captioning.sets.scene_captions import MAX_WORDS, describe_scene
 from vislab.datasets.feature_pca import fit_pca
@@ -200,20 +205,25 @@ def grid_features(train_raw: np.ndarray, val_raw: np.ndarray) -> dict[str, np.nd
 
 
 def write_scene_pngs(
-    canvases: np.ndarray, folder: Path, progress: bool = False, desc: str = "writing PNGs"
+    canvases: np.ndarray,
+    folder: Path,
+    progress: bool = False,
+    desc: str = "writing PNGs",
+    url_folder: Path | None = None,
 ) -> list[str]:
-    """Write canvases (N, 64, 64) uint8 as folder/000000.png ...; return their file:// URLs.
+    """Write canvases (N, 64, 64) uint8 as folder/000000.png ...; return their file:// URLs,
+    in `url_folder` when given (where the folder will be once the build is moved in place).
 
     Not one atomic write per file (an fsync each would make this the slowest step): the
     build's manifest, written last, is what marks the PNGs complete.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    folder = folder.resolve()
+    url_folder = (url_folder or folder).resolve()
     urls = []
     for index, canvas in enumerate(tqdm(canvases, desc=desc, disable=not progress)):
-        path = folder / f"{index:06d}.png"
-        Image.fromarray(canvas).save(path, format="PNG", compress_level=1)
-        urls.append(path.as_uri())
+        name = f"{index:06d}.png"
+        Image.fromarray(canvas).save(folder / name, format="PNG", compress_level=1)
+        urls.append((url_folder / name).as_uri())
     return urls
 
 
@@ -231,15 +241,28 @@ def build_scene_captions(
     """Build the scene caption set in the course's `coco_captioning` layout under out_dir.
 
     Writes the caption/feature/vocab/url files (see `vislab.datasets.coco`), the PNGs under
-    `images/{train,val}/`, and last `scenes.json` (the build parameters; its presence marks a
-    finished build). The same seed gives the same files. `cnn` defaults to the shipped CNN.
-    Also the grid features and the truth (module docstring); `novel_fraction` of the
-    multi-garment class combinations are kept out of train.
+    `images/{train,val}/`, and last `scenes.json` (the build parameters and the CNN's
+    `weights_fingerprint`; its presence marks a finished build). The whole folder is built
+    in a temporary sibling and moved in place when complete, so an interrupted build leaves
+    the previous one (or none). The same seed gives the same files. `cnn` defaults to the
+    shipped CNN. Also the grid features and the truth (module docstring); `novel_fraction`
+    of the multi-garment class combinations are kept out of train.
     """
     if num_train < 2 or num_val < 1:
         raise InvalidInputError(f"need num_train >= 2 and num_val >= 1, got {num_train}, {num_val}")
-    out = Path(out_dir)
+    check_build_target(out_dir, MANIFEST)
     cnn = cnn if cnn is not None else load_fmnist_cnn()
+    with atomic_folder(out_dir, MANIFEST) as building:
+        _write_scene_set(building, Path(out_dir), cnn, seed, num_train, num_val, fmnist_dir,
+                         progress, novel_fraction)  # fmt: skip
+    logger.info("wrote %d train and %d val scenes to %s", num_train, num_val, out_dir)
+    return Path(out_dir)
+
+
+def _write_scene_set(
+    out, final, cnn, seed, num_train, num_val, fmnist_dir, progress, novel_fraction
+) -> None:
+    """Everything build_scene_captions writes, into `out`; urls point into `final`."""
     # Independent streams, so val scenes do not change with num_train and captions never
     # influence the pixels.
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
@@ -258,7 +281,10 @@ def build_scene_captions(
 
         scenes = sample_scenes(images, count, layout_rng, progress, accept)
         truth[f"{split}_truth"] = scene_truth(scenes, labels)
-        urls = write_scene_pngs(scenes.canvases, out / "images" / split, progress, f"{split} PNGs")
+        urls = write_scene_pngs(
+            scenes.canvases, out / "images" / split, progress, f"{split} PNGs",
+            url_folder=final / "images" / split,
+        )  # fmt: skip
         raw = scene_features(cnn, scenes.canvases, progress=progress)
         words = [
             [tokenize(c) for c in caps] for caps in scene_captions(scenes, labels, caption_rng)
@@ -285,12 +311,19 @@ def build_scene_captions(
         "grid_feature_dim": int(grid["train"].shape[2]),
         "novel_fraction": novel_fraction,
         "num_novel_val": int(np.sum(truth["val_novel"])),
+        "cnn_weights": weights_fingerprint(cnn),
     }
     atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2))
-    logger.info("wrote %d train and %d val scenes to %s", num_train, num_val, out)
-    return out
 
 
-def is_built(out_dir: str | os.PathLike) -> bool:
-    """Whether out_dir holds a finished scene build (its manifest is written last)."""
-    return (Path(out_dir) / MANIFEST).is_file()
+def is_built(out_dir: str | os.PathLike, cnn: FashionMNISTCNN | None = None) -> bool:
+    """Whether out_dir holds a finished scene build whose features came from `cnn` (default:
+    the shipped CNN); a build from other weights is stale and must be rebuilt."""
+    path = Path(out_dir) / MANIFEST
+    if not path.is_file():
+        return False
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8")).get("cnn_weights")
+    except (ValueError, AttributeError):
+        return False
+    return recorded == weights_fingerprint(cnn if cnn is not None else load_fmnist_cnn())
