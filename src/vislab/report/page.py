@@ -59,10 +59,11 @@ h2{border-bottom:2px solid #e6e9ee;padding-bottom:.3rem}
 figure{margin:1rem 0;text-align:center}
 figure img{max-width:100%;height:auto;border:1px solid #e6e9ee;border-radius:4px}
 figcaption{font-size:.92rem;color:#4a5363;margin-top:.3rem;text-align:left}
-.table-wrap{overflow-x:auto}
-table{border-collapse:collapse;margin:.6rem 0;font-size:.95rem}
-caption{caption-side:top;text-align:left;color:#4a5363;padding-bottom:.3rem}
-th,td{border:1px solid #dde1e7;padding:.3rem .6rem;text-align:left}
+figure.table{text-align:left}
+figure.table figcaption{margin:0 0 .3rem}
+.table-wrap{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;font-size:.95rem}
+th,td{border:1px solid #dde1e7;padding:.3rem .6rem;text-align:left;white-space:nowrap}
 th{background:#f0f2f5}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .note{background:#f3f7ff;border-left:4px solid #5b8def;padding:.4rem .8rem;margin:.6rem 0}
@@ -91,9 +92,13 @@ def _cell(value: object) -> str:
 def _render_table(table: Table) -> str:
     head = "".join(f"<th>{html.escape(str(name))}</th>" for name in table.header)
     body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in table.rows)
+    caption = html.escape(table.caption)
+    # The caption sits outside the scrolling box so that it wraps to the page's width on a
+    # phone while a wide table scrolls sideways inside its box (focusable, for the keyboard).
     return (
-        f'<div class="table-wrap"><table><caption>{html.escape(table.caption)}</caption>'
-        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        f'<figure class="table"><figcaption>{caption}</figcaption>'
+        f'<div class="table-wrap" role="region" tabindex="0" aria-label="{caption}">'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div></figure>"
     )
 
 
