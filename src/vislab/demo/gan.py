@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from vislab.atomic_files import atomic_write_bytes, atomic_write_text
 from vislab.backbones import load_fmnist_cnn
+from vislab.backbones.fmnist_cnn import weights_fingerprint
 from vislab.datasets import FASHION_MNIST_CLASSES
 from vislab.demo.budgets import GanBudget, budget_for
 from vislab.gan.checkpoints import load_generator
@@ -90,7 +91,8 @@ def _measure(summary, folder, real, cnn, budget: GanBudget) -> dict:
     fake = deprocess_img(generate(G, noise)).view(-1, 1, 28, 28).clamp(0, 1)
     quality = measure_quality(fake, real, cnn)
     summary.update(fid=quality.fid, mean_confidence=quality.mean_confidence,
-                   class_histogram=quality.class_histogram, num_generated=len(fake))  # fmt: skip
+                   class_histogram=quality.class_histogram, num_generated=len(fake),
+                   cnn_weights=weights_fingerprint(cnn))  # fmt: skip
     atomic_write_text(folder / "quality.json", json.dumps(summary))
     return summary
 
@@ -130,7 +132,8 @@ def run_section(out_dir: str | Path, budget: str = "quick", fresh: bool = False)
     for model, loss in tqdm(RUNS, desc="GAN demo", unit="model"):
         folder = out_dir / f"{model}-{loss}"
         summary = _train_one(model, loss, plan, images, folder, fresh)
-        if "fid" not in summary:
+        # FID measured with other CNN weights is not comparable: measure again.
+        if summary.get("cnn_weights") != weights_fingerprint(cnn):
             summary = _measure(summary, folder, real, cnn, plan)
         run_figures, row = _run_section(model, loss, folder, summary)
         figures += run_figures
