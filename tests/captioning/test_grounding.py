@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from vislab.captioning.grounding import (
-    attention_strip,
     empty_cell_feature,
     faithfulness,
+    grounding_figure,
     teacher_forced,
 )
 from vislab.captioning.numpy_attention_lstm import AttentionCaptioningLSTM
@@ -65,9 +65,13 @@ def test_empty_cell_feature_is_the_most_common_cell():
     np.testing.assert_allclose(empty_cell_feature(grid), [0.5, -1.0, 2.0])
 
 
-def test_attention_strip_has_a_panel_per_word():
+def test_grounding_figure_has_the_image_and_a_panel_per_word():
     image = np.zeros((64, 64), np.uint8)
-    alphas = np.eye(9)[:3]
-    figure = attention_strip(image, ["a", "bag", "top"], alphas, (3, 3))
-    assert len(figure.axes) == 3
-    assert [axes.get_title() for axes in figure.axes] == ["a", "bag", "top"]
+    items = [
+        (image, ["a", "bag", "top"], np.eye(9)[:3], "truth"),
+        (image, ["a"], np.eye(9)[:1], ""),
+    ]
+    figure = grounding_figure(items, (3, 3))
+    assert len(figure.axes) == 2 + 3 + 1
+    assert [axes.get_title() for axes in figure.axes[1:4]] == ["a", "bag", "top"]
+    assert figure.axes[0].get_xlabel() == "truth"

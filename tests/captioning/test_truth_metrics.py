@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from vislab.captioning.sets.scene_captions import describe_scene
+from vislab.captioning.sets.scenes import LAYOUTS
 from vislab.captioning.truth_metrics import (
+    describe_truth,
     parse_caption,
     score_against_truth,
     truth_from_array,
 )
-from vislab.captioning.sets.scene_captions import describe_scene
-from vislab.captioning.sets.scenes import LAYOUTS
 
 
 def _random_scenes(count: int, seed: int):
@@ -89,3 +90,10 @@ def test_place_without_a_garment_is_wrong_and_truth_array_round_trips():
     assert scores["num_places"] == 1 and scores["position_accuracy"] == 0.0
     array = np.array([[[3, 0, 0], [-1, -1, -1]], [[1, 2, 2], [4, 0, 0]]])
     assert truth_from_array(array) == [[(3, 0, 0)], [(1, 2, 2), (4, 0, 0)]]
+
+
+def test_describe_truth_parses_back_to_the_truth():
+    garments = [(7, 0, 0), (8, 2, 2)]
+    text = describe_truth(garments)
+    assert text == "sneaker at the top left, bag at the bottom right"
+    assert score_against_truth([text], [garments])["exact_scene_rate"] == 1.0

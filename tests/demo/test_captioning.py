@@ -26,11 +26,11 @@ def test_tiny_demo_section_references_files_that_exist(demo_run):
     out, sections = demo_run
     (section,) = sections
     assert section.error is None and section.title == "Image captioning"
-    assert len(section.figures) == 2
+    assert len(section.figures) == 3  # samples, loss curves, grounding
     for figure in section.figures:
         assert figure.path.is_file() and figure.path.stat().st_size > 1000
         assert out in figure.path.parents and figure.caption
-    scores, budgets = section.tables
+    scores, budgets, truth = section.tables
     assert scores.header == ["captioner", *METRIC_NAMES]
     names = [row[0] for row in scores.rows]
     assert names[0] == "nearest-neighbour"
@@ -38,6 +38,10 @@ def test_tiny_demo_section_references_files_that_exist(demo_run):
         assert f"{model}, beam 1" in names and f"{model}, beam 3" in names
     assert [row[0] for row in budgets.rows] == list(CAPTIONERS)
     assert "tiny budget" in section.intro
+    truth_rows = {(row[0], row[1]): row[2:] for row in truth.rows}
+    assert ("attention-lstm, beam 1", "all") in truth_rows
+    assert truth_rows[("the references", "all")][0] == 1.0  # references: class precision 1
+    assert any("Faithfulness" in note for note in section.notes)
 
 
 def test_second_run_reuses_data_checkpoints_and_scores(demo_run):

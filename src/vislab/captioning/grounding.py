@@ -2,7 +2,7 @@
 and a check that the looking matters.
 
 `teacher_forced` replays any caption (greedy or beam) through an `AttentionCaptioningLSTM`,
-giving each word's probability and the attention over the cells before it. `attention_strip`
+giving each word's probability and the attention over the cells before it. `grounding_figure`
 draws one panel per word: the image under a heatmap of that word's attention (cells upsampled
 to the image). `faithfulness` blanks, for each generated garment noun, the cell the model
 attended most (its features replaced by an empty cell's) and, separately, a random other cell,
@@ -107,25 +107,35 @@ def _words(row: np.ndarray, idx_to_word: list[str]) -> list[str]:
     return words
 
 
-def attention_strip(
-    image: np.ndarray, words: list[str], alphas: np.ndarray, grid_shape: tuple[int, int]
+def grounding_figure(
+    items: list[tuple[np.ndarray, list[str], np.ndarray, str]], grid_shape: tuple[int, int]
 ) -> Figure:
-    """One panel per word: image (H, W) or (H, W, 3) uint8 under that word's attention.
+    """One row per caption: the image with a label under it, then one panel per word showing
+    the image under that word's attention (cells upsampled to the image, brightest = most).
 
-    alphas: (len(words), rows * columns) attention over the cells in reading order.
+    items: (image (H, W) or (H, W, 3) uint8, words, alphas (len(words), rows * columns) in
+    reading order, label) per caption.
     """
     rows, columns = grid_shape
-    height, width = image.shape[:2]
-    figure = Figure(figsize=(1.1 * max(len(words), 1), 1.35))
-    for k, word in enumerate(words):
-        axes = figure.add_subplot(1, max(len(words), 1), k + 1)
-        heat = alphas[k].reshape(rows, columns) / max(float(alphas[k].max()), 1e-12)
-        heat_image = Image.fromarray((heat * 255).astype(np.uint8)).resize(
-            (width, height), Image.Resampling.BILINEAR
-        )
-        axes.imshow(image, cmap="gray" if image.ndim == 2 else None)
-        axes.imshow(np.asarray(heat_image), cmap="inferno", alpha=0.55, vmin=0, vmax=255)
-        axes.set_title(word, fontsize=7)
-        axes.axis("off")
-    figure.subplots_adjust(left=0.01, right=0.99, top=0.82, bottom=0.02, wspace=0.05)
+    width_panels = 1 + max((len(words) for _, words, _, _ in items), default=1)
+    figure = Figure(figsize=(1.05 * width_panels, 1.5 * max(len(items), 1)))
+    for row, (image, words, alphas, label) in enumerate(items):
+        height, width = image.shape[:2]
+        cmap = "gray" if image.ndim == 2 else None
+        axes = figure.add_subplot(len(items), width_panels, row * width_panels + 1)
+        axes.imshow(image, cmap=cmap, vmin=0, vmax=255)
+        axes.set_xlabel(label, fontsize=5, wrap=True)
+        axes.set_xticks([])
+        axes.set_yticks([])
+        for k, word in enumerate(words):
+            axes = figure.add_subplot(len(items), width_panels, row * width_panels + k + 2)
+            heat = alphas[k].reshape(rows, columns) / max(float(alphas[k].max()), 1e-12)
+            heat_image = Image.fromarray((heat * 255).astype(np.uint8)).resize(
+                (width, height), Image.Resampling.BILINEAR
+            )
+            axes.imshow(image, cmap=cmap, vmin=0, vmax=255)
+            axes.imshow(np.asarray(heat_image), cmap="inferno", alpha=0.55, vmin=0, vmax=255)
+            axes.set_title(word, fontsize=7)
+            axes.axis("off")
+    figure.subplots_adjust(left=0.01, right=0.99, top=0.9, bottom=0.12, wspace=0.05, hspace=0.5)
     return figure

@@ -112,6 +112,13 @@ def garment_word_positions(words: list[str]) -> list[tuple[int, int]]:
     return found
 
 
+def describe_truth(garments: list[Garment]) -> str:
+    """The truth in words: 'sneaker at the top left, bag at the bottom right'."""
+    return ", ".join(
+        f"{NAMES[label][0][0]} {PLACES[(row, col)][0]}" for label, row, col in garments
+    )
+
+
 def truth_from_array(truth: np.ndarray) -> list[list[Garment]]:
     """truth: (num_images, G, 3) int rows (class, row, column), -1-padded -> garment lists."""
     return [[tuple(int(v) for v in row) for row in scene if row[0] >= 0] for scene in truth]

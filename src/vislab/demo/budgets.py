@@ -78,6 +78,7 @@ BUDGETS = {
             200, 30,
             {"rnn": {**_NUMPY, "epochs": 1, "hidden_dim": 32, "wordvec_dim": 16},
              "lstm": {**_NUMPY, "epochs": 1, "hidden_dim": 32, "wordvec_dim": 16},
+             "attention-lstm": {**_NUMPY, "epochs": 1, "hidden_dim": 32, "wordvec_dim": 16},
              "transformer": {"epochs": 1, "batch_size": 100, "wordvec_dim": 32,
                              "num_layers": 1}},
             "tiny budget (a smoke run): 200 training scenes, one epoch of small models",
@@ -97,10 +98,12 @@ BUDGETS = {
             {"rnn": {**_NUMPY, "epochs": 4, "hidden_dim": 128, "wordvec_dim": 64,
                      "learning_rate": 2.5e-3},
              "lstm": {**_NUMPY, "epochs": 4, "hidden_dim": 128, "wordvec_dim": 64},
+             "attention-lstm": {**_NUMPY, "epochs": 3, "hidden_dim": 128, "wordvec_dim": 64},
              "transformer": {"epochs": 2, "max_train": 10_000, "batch_size": 100,
                              "wordvec_dim": 64, "num_layers": 2}},
             "quick budget: 4,000 training and 400 validation scenes; the numpy RNN and LSTM "
-            "(hidden size 128) train 4 epochs (800 iterations of 100 captions), the 64-wide "
+            "(hidden size 128) train 4 epochs (800 iterations of 100 captions), the attention "
+            "LSTM 3 (its step costs ~1.7 LSTM steps), the 64-wide "
             "2-layer Transformer 200 iterations (torch is the slowest here per iteration), so "
             "the captions are rougher than with the full budget",
             {"epochs": 4, "batch_size": 100},
@@ -120,6 +123,7 @@ BUDGETS = {
             {"rnn": {**_NUMPY, "epochs": 8, "hidden_dim": 512, "wordvec_dim": 256,
                      "learning_rate": 1e-3},
              "lstm": {**_NUMPY, "epochs": 8, "hidden_dim": 512, "wordvec_dim": 256},
+             "attention-lstm": {**_NUMPY, "epochs": 8, "hidden_dim": 512, "wordvec_dim": 256},
              "transformer": {"epochs": 8, "batch_size": 100, "wordvec_dim": 256,
                              "num_layers": 2}},
             "full budget: the default 20,000 / 2,000 scene set, 8 epochs per model with the "

@@ -3,7 +3,9 @@
 Builds a Fashion-MNIST scene caption set, trains each registered captioner on it (the numpy
 RNN and LSTM, and the Transformer), scores greedy and beam-search captions with BLEU and
 CIDEr-D against the nearest-neighbour baseline, and draws sample scenes with their captions
-and the loss curves. Everything lands under `out_dir/<budget>/` and is reused by the next
+and the loss curves. On the scenes' truth it scores which garments, how many and where every
+captioner names, and draws the attention LSTM's per-word attention beside each scene's truth
+with its faithfulness check. Everything lands under `out_dir/<budget>/` and is reused by the next
 run unless `fresh`: a finished build or training run is kept, an interrupted training run
 resumes from its `last.pt`, and scores are cached as JSON.
 """
@@ -29,16 +31,28 @@ from vislab.captioning.evaluation import (
     references_by_image,
     write_evaluation,
 )
+from vislab.captioning.grounding import (
+    empty_cell_feature,
+    faithfulness,
+    grounding_figure,
+    teacher_forced,
+)
 from vislab.captioning.metrics import METRIC_NAMES
 from vislab.captioning.nearest_neighbour import NearestNeighbourCaptioner
 from vislab.captioning.sets.scenes import build_scene_captions, is_built
+from vislab.captioning.truth_metrics import describe_truth, truth_from_array
 from vislab.datasets.coco import load_coco_data
+from vislab.datasets.grid_data import split_features
 from vislab.datasets.image_urls import image_from_url
 from vislab.demo.budgets import CaptioningBudget, budget_for
 from vislab.report import Figure, Section, Table
 
 BEAM_SIZE = 3
 NUM_SAMPLES = 6
+GROUNDED_MODEL = "attention-lstm"
+NUM_GROUNDED = 5
+TRUTH_COLUMNS = ("class_precision", "class_recall", "class_f1", "count_accuracy")
+TRUTH_COLUMNS += ("position_accuracy", "exact_scene_rate")
 
 
 def ensure_scenes(folder: Path, plan: CaptioningBudget, fresh: bool, seed: int = 0) -> Path:
@@ -47,7 +61,9 @@ def ensure_scenes(folder: Path, plan: CaptioningBudget, fresh: bool, seed: int =
         shutil.rmtree(folder)
     if is_built(folder):
         manifest = json.loads((folder / "scenes.json").read_text(encoding="utf-8"))
-        if (manifest["num_train"], manifest["num_val"]) == (plan.num_train, plan.num_val):
+        size = (manifest["num_train"], manifest["num_val"])
+        # Builds from before the grid features and truth existed are rebuilt.
+        if size == (plan.num_train, plan.num_val) and "grid_feature_dim" in manifest:
             return folder
     return build_scene_captions(
         folder, seed=seed, num_train=plan.num_train, num_val=plan.num_val, progress=True
@@ -81,11 +97,14 @@ def ensure_trained(model: str, data_dir: Path, folder: Path, options: dict, fres
     return summary
 
 
-def ensure_evaluation(captioner, data: dict, path: Path, beam_size: int, fresh: bool):
-    """Score captioner on val (cached in path) -> CaptionEvaluation."""
+def ensure_evaluation(
+    captioner, data: dict, path: Path, beam_size: int, fresh: bool, ceiling: bool = False
+):
+    """Score captioner on val (cached in path) -> CaptionEvaluation; with `ceiling`, also the
+    references' own scores."""
     if path.is_file() and not fresh:
         return CaptionEvaluation(**json.loads(path.read_text(encoding="utf-8")))
-    evaluation = evaluate_captioner(captioner, data, beam_size=beam_size)
+    evaluation = evaluate_captioner(captioner, data, beam_size=beam_size, ceiling=ceiling)
     write_evaluation(evaluation, path)
     return evaluation
 
@@ -103,7 +122,9 @@ def run_section(out_dir: str | Path, budget: str = "quick", fresh: bool = False)
         data["idx_to_word"],
     )  # fmt: skip
     scores = {
-        "nearest-neighbour": ensure_evaluation(baseline, data, out / "eval_nn.json", 1, fresh)
+        "nearest-neighbour": ensure_evaluation(
+            baseline, data, out / "eval_nn.json", 1, fresh, ceiling=True
+        )
     }
     runs, captioners = {}, {}
     for model in tqdm(list(CAPTIONERS), desc="captioning demo", unit="model"):
@@ -118,7 +139,84 @@ def run_section(out_dir: str | Path, budget: str = "quick", fresh: bool = False)
         Figure(_samples_figure(captioners, data, out / "samples.png"), _SAMPLES_CAPTION),
         Figure(_loss_figure(out, list(runs), out / "loss_curves.png"), _LOSS_CAPTION),
     ]
-    return [_section(plan, data, scores, runs, figures)]
+    section = _section(plan, data, scores, runs, figures)
+    section.tables.append(_truth_table(scores))
+    if GROUNDED_MODEL in captioners:
+        grounded = captioners[GROUNDED_MODEL]
+        path = _grounding_figure(grounded, data, out / "grounding.png")
+        section.figures.append(Figure(path, _GROUNDING_CAPTION))
+        section.notes.append(_faithfulness_note(grounded, data))
+    return [section]
+
+
+_GROUNDING_CAPTION = (
+    f"Grounding: the {GROUNDED_MODEL} captioner's greedy caption of validation scenes, one "
+    "panel per word with the attention over the nine grid cells it used before emitting that "
+    "word (bright = attended), and the scene's truth under the image."
+)
+
+
+def _truth_table(scores: dict) -> Table:
+    """Truth scores of every scored captioner (all val scenes, and the novel ones if any)."""
+    rows = []
+    for name, evaluation in scores.items():
+        for subset, values in evaluation.truth.items():
+            rows.append([name, subset, *(round(values[c], 3) for c in TRUTH_COLUMNS)])
+    references = scores["nearest-neighbour"].reference_truth
+    if references:
+        rows.append(["the references", "all", *(round(references[c], 3) for c in TRUTH_COLUMNS)])
+    return Table(
+        "Captions read against each scene's truth (which garments, how many, in which cell): "
+        "garment-class precision / recall / F1 (multiset), count accuracy, position accuracy "
+        "(a named place holds a garment of that class) and the exact-scene rate (every "
+        "garment named, counts right, nothing extra, no wrong place). 'novel': val scenes "
+        "whose combination of classes no training scene has; 'seen': the others.",
+        ["captioner", "scenes", "class P", "class R", "class F1", "count", "place", "exact"],
+        rows,
+    )
+
+
+def _grounding_figure(captioner, data: dict, path: Path) -> Path:
+    """The attention captioner's greedy captions of NUM_GROUNDED val scenes, word by word."""
+    images = np.unique(data["val_image_idxs"])[:NUM_GROUNDED]
+    features = split_features(data, "val", "grid")[images]
+    max_length = data["val_captions"].shape[1] - 1
+    captions = captioner.sample(features, max_length=max_length)
+    _, alphas = teacher_forced(captioner.model, features, captions)
+    truths = truth_from_array(data["val_truth"][images])
+    items = []
+    for row, image in enumerate(images):
+        words = [captioner.idx_to_word[i] for i in captions[row]]
+        words = words[: words.index("<END>")] if "<END>" in words else words
+        pixels = image_from_url(str(data["val_urls"][image]))
+        pixels = np.zeros((64, 64), np.uint8) if pixels is None else pixels[..., 0]
+        label = textwrap.fill(f"truth: {describe_truth(truths[row])}", 28)
+        items.append((pixels, words, alphas[row, : len(words)], label))
+    side = int(round(np.sqrt(features.shape[1])))
+    return atomic_savefig(grounding_figure(items, (side, side)), path, dpi=110)
+
+
+def _faithfulness_note(captioner, data: dict) -> str:
+    features = split_features(data, "val", "grid")
+    captions = captioner.sample(features, max_length=data["val_captions"].shape[1] - 1)
+    report = faithfulness(
+        captioner.model,
+        features,
+        captions,
+        captioner.idx_to_word,
+        empty_cell_feature(split_features(data, "train", "grid")),
+        np.random.default_rng(0),
+    )
+    if not report["num_nouns"]:
+        return f"Faithfulness: the {GROUNDED_MODEL} captioner named no garment to test."
+    return (
+        f"Faithfulness of the {GROUNDED_MODEL} attention over {report['num_scenes']} val "
+        f"scenes ({report['num_nouns']} garment nouns): blanking the most-attended cell lowers "
+        f"the noun's probability by {report['top_cell_drop']:.3f} on average, blanking a random "
+        f"other cell by {report['random_cell_drop']:.3f} (ratio {report['drop_ratio']:.1f}); the "
+        f"most-attended cell matters more for {100 * report['fraction_top_lowers_more']:.0f}% "
+        "of the nouns."
+    )
 
 
 _SAMPLES_CAPTION = (
@@ -139,14 +237,22 @@ def _samples_figure(captioners: dict, data: dict, path: Path) -> Path:
         data["val_captions"], data["val_image_idxs"], data["idx_to_word"]
     )
     images = sorted(references)[:NUM_SAMPLES]
-    features, max_length = data["val_features"][images], data["val_captions"].shape[1] - 1
+    max_length = data["val_captions"].shape[1] - 1
+
+    def features(captioner):
+        return split_features(data, "val", getattr(captioner, "feature_layout", "vector"))[images]
+
     lines = [[] for _ in images]
     for model, captioner in captioners.items():
-        for row, text in enumerate(generate_captions(captioner, features, max_length=max_length)):
+        generated = generate_captions(captioner, features(captioner), max_length=max_length)
+        for row, text in enumerate(generated):
             lines[row].append(f"{model} (greedy): {text}")
     beam_model = "lstm" if "lstm" in captioners else next(iter(captioners))
     beamed = generate_captions(
-        captioners[beam_model], features, max_length=max_length, beam_size=BEAM_SIZE
+        captioners[beam_model],
+        features(captioners[beam_model]),
+        max_length=max_length,
+        beam_size=BEAM_SIZE,
     )
     figure = MplFigure(figsize=(11, 2.1 * len(images)))
     for row, image in enumerate(images):
