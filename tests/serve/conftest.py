@@ -46,14 +46,15 @@ def one_torch_thread():
 
 @pytest.fixture(scope="session")
 def tiny_runs(tmp_path_factory) -> Path:
-    """runs/scenes (a scene caption set), runs/rnn/best.pt and runs/gan-fc/checkpoint.pt."""
+    """runs/scenes (a scene caption set), runs/rnn/best.pt and runs/gan-fc/last.pt."""
     root = tmp_path_factory.mktemp("serve")
     idx = make_idx_dir(root / "idx", num_train=64, num_test=16)
     runs = root / "runs"
     scenes = build_scene_captions(runs / "scenes", num_train=40, num_val=8, fmnist_dir=idx)
-    train_captioner(
-        "rnn", scenes, runs / "rnn", epochs=1, batch_size=20, hidden_dim=16, wordvec_dim=8
-    )
+    for model in ("rnn", "attention-lstm"):
+        train_captioner(
+            model, scenes, runs / model, epochs=1, batch_size=20, hidden_dim=16, wordvec_dim=8
+        )
     config = GanConfig(model="fc", epochs=1, batch_size=16, num_train=32, show_every=1000)
     images = torch.rand(32, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     train_gan(images, config, runs / "gan-fc")

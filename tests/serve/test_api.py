@@ -64,7 +64,7 @@ def test_status_says_what_is_missing_and_which_command_makes_it(tmp_path, make_c
 def test_catalog_finds_each_kind_and_names_them_relative(tiny_runs, make_client):
     status = make_client(tiny_runs).get("/api/status").json()
     assert status["gans"] == ["gan-fc"]
-    assert status["captioners"] == ["rnn"]
+    assert status["captioners"] == ["attention-lstm", "rnn"]
     assert status["scene_sets"] == ["scenes"]
     assert status["missing"] == {}
 
@@ -236,9 +236,10 @@ def test_scene_is_composed_as_asked_and_captioned(tiny_runs, make_client):
     answer = client.post("/api/scene", json={"cells": cells, "seed": 0}).json()
     assert answer["cells"][0]["name"] == "sneaker" and answer["cells"][1] is None
     assert answer["cells"][8] is not None and decode(answer["scene"]).size == (256, 256)
-    (caption,) = answer["captions"]
-    assert caption["captioner"] == "rnn" and caption["problem"] is None
-    assert caption["caption"] and "<" not in caption["caption"]
+    assert [c["model"] for c in answer["captions"]] == ["attention-lstm", "rnn"]
+    for caption in answer["captions"]:
+        assert caption["problem"] is None, caption
+        assert caption["caption"] and "<" not in caption["caption"]
     again = client.post("/api/scene", json={"cells": cells, "seed": 0}).json()
     assert again == answer  # same seed, same garments, same caption
     random = client.post("/api/scene", json={"seed": 5}).json()
@@ -251,7 +252,7 @@ def test_symlinks_out_of_the_runs_folder_are_not_followed(tiny_runs, tmp_path, m
     runs = tmp_path / "runs"
     runs.mkdir()
     (runs / "elsewhere").symlink_to(tiny_runs, target_is_directory=True)
-    (runs / "checkpoint.pt").symlink_to(tiny_runs / "gan-fc" / "checkpoint.pt")
+    (runs / "last.pt").symlink_to(tiny_runs / "gan-fc" / "last.pt")
     status = make_client(runs).get("/api/status").json()
     assert status["gans"] == [] and status["captioners"] == []
 

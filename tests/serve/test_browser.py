@@ -139,11 +139,14 @@ def test_fool_the_model_into_a_class_named_with_autocomplete(browser, lab_url):
 def test_compose_a_scene_and_get_a_caption(browser, lab_url):
     open_lab(browser, lab_url, "scene")
     browser.find_element("css selector", "#scene-form button[type=submit]").click()
-    caption = until(
+    captions = until(
         browser,
-        "const li = document.querySelector('#scene-captions li');return li && li.textContent",
+        "const items = Array.from(document.querySelectorAll('#scene-captions li'),"
+        " li => li.textContent); return items.length === 2 && items",
     )
-    assert caption.startswith("rnn (rnn): ") and len(caption) > len("rnn (rnn): ")
+    names = [c.split(": ", 1)[0] for c in captions]
+    assert names == ["attention-lstm (attention-lstm)", "rnn (rnn)"]
+    assert all(c.split(": ", 1)[1] and "no caption" not in c for c in captions)
     assert until(browser, LOADED, "#scene-image") == 1
     browser.find_element("css selector", "#scene-random").click()
     until(

@@ -12,14 +12,23 @@ import numpy as np
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from vislab.backbones.fmnist_cnn import load_fmnist_cnn
+from vislab.backbones.fmnist_cnn import FEATURE_DIM, load_fmnist_cnn
 from vislab.captioning import decode_captions, load_captioner, load_coco_data
 from vislab.captioning.sets.caption_sets import PCA_DIM
-from vislab.captioning.sets.scenes import ANCHORS, CANVAS, CELLS, GARMENT, LAYOUTS, scene_features
+from vislab.captioning.sets.scenes import (
+    ANCHORS,
+    CANVAS,
+    CELLS,
+    GARMENT,
+    GRID_PCA_DIM,
+    LAYOUTS,
+    NUM_WINDOWS,
+    scene_features,
+)
 from vislab.class_names import FASHION_MNIST_CLASSES
-from vislab.datasets.feature_pca import FeaturePCA, fit_pca
+from vislab.datasets.feature_pca import fit_pca
 from vislab.datasets.mnist import load_mnist_format
-from vislab.errors import CorruptFileError, InvalidInputError
+from vislab.errors import CorruptFileError, InvalidInputError, VislabError
 from vislab.serve.lab import Lab
 from vislab.serve.pictures import png_data_url
 
@@ -38,19 +47,41 @@ class SceneRequest(BaseModel):
 
 
 class SceneSet:
-    """A scene caption set's vocabulary and PCA, loaded once."""
+    """A scene caption set's vocabulary and its two PCAs (flat scene vectors and per-window
+    grid vectors), refitted once from its raw training features as the builder fits them and
+    checked against the projections it stored."""
 
     def __init__(self, folder):
         raw = load_coco_data(folder, pca_features=False)
         stored = load_coco_data(folder)
+        self.folder = folder
         self.word_to_idx = raw["word_to_idx"]
-        self.pca: FeaturePCA = fit_pca(raw["train_features"], PCA_DIM)
-        rows = raw["train_features"][:8]
-        if not np.allclose(self.pca.transform(rows), stored["train_features"][:8], atol=1e-3):
+        train = raw["train_features"]  # (N, 9 * 256)
+        self.flat = fit_pca(train, PCA_DIM)
+        self._check(self.flat.transform(train[:8]), stored["train_features"][:8])
+        self.grid = None
+        if "train_grid_features" in stored:
+            self.grid = fit_pca(train.reshape(-1, FEATURE_DIM), GRID_PCA_DIM)
+            windows = self.grid.transform(train[:8].reshape(-1, FEATURE_DIM))
+            self._check(windows.reshape(8, NUM_WINDOWS, -1), stored["train_grid_features"][:8])
+
+    def _check(self, refitted: np.ndarray, stored: np.ndarray) -> None:
+        if refitted.shape != stored.shape or not np.allclose(refitted, stored, atol=1e-3):
             raise CorruptFileError(
-                f"{folder}: the PCA refitted on its raw features does not give its stored "
+                f"{self.folder}: the PCA refitted on its raw features does not give its stored "
                 "features; rebuild it with `vislab data build-scenes`"
             )
+
+    def features(self, raw: np.ndarray, layout: str) -> np.ndarray:
+        """raw: (N, 9 * 256) scene features -> (N, D) flat or (N, 9, F) grid captioner input."""
+        if layout != "grid":
+            return self.flat.transform(raw)
+        if self.grid is None:
+            raise InvalidInputError(
+                f"{self.folder} has no grid features; rebuild it with `vislab data build-scenes`"
+            )
+        windows = self.grid.transform(raw.reshape(-1, FEATURE_DIM))
+        return windows.reshape(len(raw), NUM_WINDOWS, -1)
 
 
 def _garments(lab: Lab) -> tuple[np.ndarray, np.ndarray]:
@@ -95,41 +126,35 @@ def caption_scene(lab: Lab, request: SceneRequest) -> dict:
         name: lab.cached(("scenes", folder), lambda folder=folder: SceneSet(folder))
         for name, folder in catalog.scene_sets.items()
     }
-    captions = []
-    for name, path in catalog.captioners.items():
-        key = ("captioner", path, path.stat().st_mtime_ns)
-        captioner = lab.cached(key, lambda path=path: load_captioner(path))
-        match = next((s for s in sets.values() if s.word_to_idx == captioner.word_to_idx), None)
-        if match is None:
-            captions.append(
-                {
-                    "captioner": name,
-                    "model": captioner.model_name,
-                    "caption": None,
-                    "problem": "no scene caption set with its vocabulary was found",
-                }
-            )
-            continue
-        ids = captioner.sample(match.pca.transform(raw), beam_size=request.beam_size)
-        words = [
-            w
-            for w in decode_captions(ids[0], captioner.idx_to_word).split()
-            if w not in SPECIAL_WORDS
-        ]
-        captions.append(
-            {
-                "captioner": name,
-                "model": captioner.model_name,
-                "caption": " ".join(words),
-                "problem": None,
-            }
-        )
+    captions = [_caption(lab, name, path, sets, raw, request.beam_size)
+                for name, path in catalog.captioners.items()]  # fmt: skip
     return {
         "scene": png_data_url(canvas, min_size=256),
         "cells": placed,
         "captions": captions,
         "missing": catalog.missing().get("caption"),
     }
+
+
+def _caption(lab: Lab, name: str, path, sets: dict, raw: np.ndarray, beam_size: int) -> dict:
+    """One captioner's caption of the scene, or the reason it has none."""
+    answer = {"captioner": name, "model": None, "caption": None, "problem": None}
+    try:
+        key = ("captioner", path, path.stat().st_mtime_ns)
+        captioner = lab.cached(key, lambda: load_captioner(path))
+        answer["model"] = captioner.model_name
+        match = next((s for s in sets.values() if s.word_to_idx == captioner.word_to_idx), None)
+        if match is None:
+            answer["problem"] = "no scene caption set with its vocabulary is in the runs folder"
+            return answer
+        layout = getattr(captioner, "feature_layout", "flat")
+        ids = captioner.sample(match.features(raw, layout), beam_size=beam_size)
+    except VislabError as error:
+        answer["problem"] = str(error)
+        return answer
+    words = decode_captions(ids[0], captioner.idx_to_word).split()
+    answer["caption"] = " ".join(w for w in words if w not in SPECIAL_WORDS)
+    return answer
 
 
 @router.post("/scene")
