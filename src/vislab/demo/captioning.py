@@ -55,7 +55,9 @@ TRUTH_COLUMNS = ("class_precision", "class_recall", "class_f1", "count_accuracy"
 TRUTH_COLUMNS += ("position_accuracy", "exact_scene_rate")
 
 
-def ensure_scenes(folder: Path, plan: CaptioningBudget, fresh: bool, seed: int = 0) -> Path:
+def ensure_scenes(
+    folder: Path, plan: CaptioningBudget, fresh: bool, seed: int = 0, novel_fraction: float = 0.0
+) -> Path:
     """Build the scene set into folder unless a finished build of this size is there."""
     if fresh and folder.exists():
         shutil.rmtree(folder)
@@ -63,11 +65,13 @@ def ensure_scenes(folder: Path, plan: CaptioningBudget, fresh: bool, seed: int =
         manifest = json.loads((folder / "scenes.json").read_text(encoding="utf-8"))
         size = (manifest["num_train"], manifest["num_val"])
         # Builds from before the grid features and truth existed are rebuilt.
-        if size == (plan.num_train, plan.num_val) and "grid_feature_dim" in manifest:
+        if (size == (plan.num_train, plan.num_val) and "grid_feature_dim" in manifest
+                and manifest["novel_fraction"] == novel_fraction):  # fmt: skip
             return folder
     return build_scene_captions(
-        folder, seed=seed, num_train=plan.num_train, num_val=plan.num_val, progress=True
-    )
+        folder, seed=seed, num_train=plan.num_train, num_val=plan.num_val, progress=True,
+        novel_fraction=novel_fraction,
+    )  # fmt: skip
 
 
 def ensure_trained(model: str, data_dir: Path, folder: Path, options: dict, fresh: bool) -> dict:
