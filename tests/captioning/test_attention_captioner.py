@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from vislab.captioning import load_captioner, load_coco_data, train_captioner
+from vislab.captioning.sample_gallery import caption_images, write_caption_gallery
 from vislab.datasets.grid_data import TRUTH_FILE, grid_features_file, write_grid_data
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 
@@ -47,6 +48,13 @@ def test_train_load_and_sample_on_grid_features(tiny_coco_dir, tmp_path):
         captioner.sample(grid["val"][:3, 0])
     data = load_coco_data(tiny_coco_dir)
     assert data["val_truth"].shape == (10, 2, 3) and "val_novel" not in data
+    # `caption sample`: each card has the per-word attention strip and the scene's truth.
+    items = caption_images(result.best_checkpoint, tiny_coco_dir, num=2, beam_size=2)
+    assert all(item.grounding.startswith("data:image/png;base64,") for item in items)
+    assert all(item.truth == "dress at the top left" for item in items)
+    page = write_caption_gallery(result.best_checkpoint, tiny_coco_dir, tmp_path / "g.html", num=2)
+    text = page.read_text()
+    assert text.count('class="grounding"') == 2 and "truth: dress at the top left" in text
 
 
 def test_missing_grid_features_name_the_files_and_the_rebuild(tiny_coco_dir, tmp_path):

@@ -17,7 +17,10 @@ from PIL import Image
 
 from vislab.atomic_files import atomic_savefig, atomic_write_text
 from vislab.captioning.captioners import load_captioner
+from vislab.captioning.grounding import grounding_figure, teacher_forced
+from vislab.captioning.truth_metrics import describe_truth, truth_from_array
 from vislab.datasets.coco import load_coco_data
+from vislab.datasets.grid_data import split_features
 from vislab.datasets.image_urls import image_from_url
 from vislab.datasets.vocabulary import decode_words
 from vislab.errors import InvalidInputError
@@ -31,6 +34,8 @@ class CaptionedImage:
     image: np.ndarray | None  # (H, W, 3) uint8, None when the url could not be read
     generated: str
     ground_truth: list[str]
+    truth: str = ""  # the scene's garments and places, when the folder has its truth
+    grounding: str = ""  # PNG data URI: the per-word attention strip of a grid captioner
 
 
 def caption_images(
@@ -55,22 +60,39 @@ def caption_images(
     image_idxs = data[f"{split}_image_idxs"]
     images = np.unique(image_idxs)
     chosen = np.random.default_rng(seed).permutation(images)[:num]
-    sampled = captioner.sample(
-        data[f"{split}_features"][chosen], max_length=max_length, beam_size=beam_size
-    )
+    layout = getattr(captioner, "feature_layout", "vector")
+    features = split_features(data, split, layout, data_dir)[chosen]
+    sampled = captioner.sample(features, max_length=max_length, beam_size=beam_size)
+    # Grid captioners with attention: replay each caption for the attention before each word.
+    attends = hasattr(getattr(captioner, "model", None), "step_with_attention")
+    alphas = teacher_forced(captioner.model, features, sampled)[1] if attends else None
+    truths = truth_from_array(data[f"{split}_truth"][chosen]) if f"{split}_truth" in data else None
     items = []
-    for image, caption in zip(chosen, sampled, strict=True):
-        truths = data[f"{split}_captions"][image_idxs == image]
+    for row, (image, caption) in enumerate(zip(chosen, sampled, strict=True)):
+        references = data[f"{split}_captions"][image_idxs == image]
         url = str(data[f"{split}_urls"][image])
-        items.append(
-            CaptionedImage(
-                url=url,
-                image=image_from_url(url, allow_network=allow_network),
-                generated=decode_words(caption, captioner.idx_to_word),
-                ground_truth=decode_words(truths, captioner.idx_to_word),
-            )
+        item = CaptionedImage(
+            url=url,
+            image=image_from_url(url, allow_network=allow_network),
+            generated=decode_words(caption, captioner.idx_to_word),
+            ground_truth=decode_words(references, captioner.idx_to_word),
+            truth=describe_truth(truths[row]) if truths is not None else "",
         )
+        if alphas is not None:
+            item.grounding = _grounding_uri(item, alphas[row])
+        items.append(item)
     return items
+
+
+def _grounding_uri(item: CaptionedImage, alphas: np.ndarray) -> str:
+    """The item's per-word attention strip as a PNG data URI. alphas: (T, L), L a square."""
+    words = item.generated.split()
+    side = int(round(np.sqrt(alphas.shape[1])))
+    image = item.image if item.image is not None else _placeholder()
+    figure = grounding_figure([(image, words, alphas[: len(words)], "")], (side, side))
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _placeholder() -> np.ndarray:
@@ -110,15 +132,24 @@ def write_gallery_html(items: list[CaptionedImage], out: Path, title: str = "") 
         else:
             picture = f'<img src="{_data_uri(item.image)}" alt="{html.escape(item.url)}">'
         truths = "".join(f"<li>{html.escape(t)}</li>" for t in item.ground_truth)
+        truth = f"<p><i>truth: {html.escape(item.truth)}</i></p>" if item.truth else ""
+        strip = (
+            f'<img class="grounding" src="{item.grounding}" alt="attention per word">'
+            if item.grounding
+            else ""
+        )
         cards.append(
-            f"<figure>{picture}<figcaption><b>{html.escape(item.generated)}</b>"
-            f"<ul>{truths}</ul></figcaption></figure>"
+            f"<figure{' class=wide' if strip else ''}>{picture}<figcaption>"
+            f"<b>{html.escape(item.generated)}</b>{strip}"
+            f"{truth}<ul>{truths}</ul></figcaption></figure>"
         )
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         "<style>body{font-family:sans-serif}figure{display:inline-block;width:260px;"
         "vertical-align:top;margin:8px}img{max-width:256px}.missing{width:256px;height:160px;"
-        "background:#ccc;font-size:11px;overflow:hidden}</style></head>"
+        "background:#ccc;font-size:11px;overflow:hidden}figure.wide{width:auto;display:block}"
+        "img.grounding{display:block;max-width:100%}"
+        "</style></head>"
         f"<body><h1>{html.escape(title)}</h1><p>Bold: generated caption; list: ground truth.</p>"
         f"{''.join(cards)}</body></html>"
     )
