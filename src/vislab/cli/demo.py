@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vislab.cli import arguments as valid
 from vislab.demo import BUDGET_NAMES, run_demo
 
 
@@ -24,7 +25,12 @@ def register(groups) -> None:
         "pretrained classifiers, and write OUT/report.html. A second run reuses what is "
         "built; an interrupted run continues where it stopped.",
     )
-    parser.add_argument("--out", default="demo-out", help="report folder (default: demo-out)")
+    parser.add_argument(
+        "--out",
+        type=valid.output_folder,
+        default="demo-out",
+        help="report folder (default: demo-out)",
+    )
     speed = parser.add_mutually_exclusive_group()
     speed.add_argument(
         "--quick",
