@@ -143,6 +143,10 @@ def test_the_cycle_finder_finds_a_cycle_through_three_modules():
     assert import_cycles({"a": {"b"}, "b": set()}) == []
 
 
+def test_no_import_cycle_between_modules():
+    assert import_cycles(import_graph()) == []
+
+
 def test_no_module_is_imported_through_importlib():
     dynamic = [
         f"{path.relative_to(SRC)}:{node.lineno}"
@@ -177,3 +181,12 @@ def test_test_folders_mirror_the_source_packages():
         and folder.relative_to(TESTS).parts[0] not in CROSS_CUTTING_TESTS
     ]
     assert unmatched == []
+
+
+def test_cli_tests_live_in_tests_cli():
+    elsewhere = [
+        str(path.relative_to(TESTS))
+        for path in TESTS.rglob("test_*cli*.py")
+        if path.parent != TESTS / "cli"
+    ]
+    assert elsewhere == []

@@ -19,28 +19,28 @@ import json
 import os
 from pathlib import Path
 
-import h5py
 import numpy as np
 
-from vislab.atomic_files import atomic_open, atomic_write_text
+from vislab.atomic_files import atomic_write_text
+from vislab.datasets.coco_layout import (
+    ENV_VAR,
+    GET_HINT,
+    SPLITS,
+    read_features,
+    require_file,
+    write_h5,
+)
+from vislab.datasets.grid_data import read_grid_data
 from vislab.datasets.hdf5_reading import Hdf5File
 from vislab.datasets.vocabulary import SPECIAL_TOKENS, decode_words
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 
-ENV_VAR = "VISLAB_COCO_DIR"
 CAPTIONS_FILE = "coco2014_captions.h5"
 VOCAB_FILE = "coco2014_vocab.json"
-SPLITS = ("train", "val")
-# Sane limits for files from anywhere: COCO's captions are 17 ids, its features 512 or 4096
-# values per image, its vocabulary JSON 0.2 MB and url lists 4 MB.
+# Sane limits for files from anywhere: COCO's captions are 17 ids, its vocabulary JSON 0.2 MB
+# and url lists 4 MB (features: coco_layout.MAX_FEATURE_DIM).
 MAX_CAPTION_LENGTH = 1000
-MAX_FEATURE_DIM = 2**16
 MAX_TEXT_BYTES = 256 * 2**20
-GET_HINT = (
-    "the course's `cs231n/datasets/get_datasets.sh` downloads the `coco_captioning` folder; "
-    f"pass its path (--data DIR) or set {ENV_VAR}, or build a small one with "
-    "`vislab data build-captions`"
-)
 
 
 def features_file(split: str, pca: bool) -> str:
@@ -68,15 +68,9 @@ def _resolve_dir(base_dir: str | os.PathLike | None) -> Path:
     return folder
 
 
-def _require(path: Path) -> Path:
-    if not path.is_file():
-        raise DataNotFoundError(f"{path.name} is missing from {path.parent}; {GET_HINT}")
-    return path
-
-
 def _read_captions(folder: Path) -> dict[str, np.ndarray]:
     """Both splits' captions (N, T+1) and image rows (N,), their headers checked first."""
-    path = _require(folder / CAPTIONS_FILE)
+    path = require_file(folder / CAPTIONS_FILE)
     with Hdf5File(path, "captions file") as h5:
         names = {}
         for split in SPLITS:
@@ -99,24 +93,8 @@ def _read_captions(folder: Path) -> dict[str, np.ndarray]:
         return {field: h5.read(name) for field, name in names.items()}
 
 
-def _read_features(path: Path, ndim: int = 2, urls: tuple[Path, int] | None = None) -> np.ndarray:
-    """The float `features` dataset of `path`; its header is checked before it is read: `ndim`
-    dimensions, at most MAX_FEATURE_DIM values per row and, with `urls` (a url list and its
-    number of lines), one row per url."""
-    _require(path)
-    with Hdf5File(path, "features file") as h5:
-        shape = h5.dataset("features", ndim, "f")
-        if int(np.prod(shape[1:])) > MAX_FEATURE_DIM:
-            raise CorruptFileError(f"{path}: features {shape} hold over {MAX_FEATURE_DIM} per row")
-        if urls is not None and shape[0] != urls[1]:
-            raise CorruptFileError(
-                f"{urls[0]} lists {urls[1]} urls but {path.name} has {shape[0]} feature rows"
-            )
-        return h5.read("features")
-
-
 def _read_text(path: Path, max_bytes: int) -> str:
-    _require(path)
+    require_file(path)
     if path.stat().st_size > max_bytes:
         raise CorruptFileError(f"{path} is {path.stat().st_size} bytes, over {max_bytes}")
     try:
@@ -171,18 +149,16 @@ def load_coco_data(
     """
     folder = _resolve_dir(base_dir)
     # Small files first: the url lists give the number of images every array must agree with.
-    data = read_vocabulary(_require(folder / VOCAB_FILE))
+    data = read_vocabulary(require_file(folder / VOCAB_FILE))
     for split in SPLITS:
         data[f"{split}_urls"] = _read_urls(folder / urls_file(split))
     data.update(_read_captions(folder))
     for split in SPLITS:
         urls = (folder / urls_file(split), len(data[f"{split}_urls"]))
-        data[f"{split}_features"] = _read_features(
+        data[f"{split}_features"] = read_features(
             folder / features_file(split, pca_features), urls=urls
         )
         _check_loaded(folder, split, data)
-    from vislab.datasets.grid_data import read_grid_data  # it builds on this module
-
     read_grid_data(folder, data)
     if max_train is not None:
         if max_train < 1:
@@ -235,12 +211,6 @@ def decode_captions(captions: np.ndarray, idx_to_word: list[str]) -> str | list[
     return decode_words(captions, idx_to_word, keep_special=True)
 
 
-def _write_h5(path: Path, datasets: dict[str, np.ndarray]) -> None:
-    with atomic_open(path, "wb") as handle, h5py.File(handle, "w") as h5:
-        for name, array in datasets.items():
-            h5.create_dataset(name, data=array)
-
-
 def write_coco_data(
     out_dir: str | os.PathLike,
     *,
@@ -278,11 +248,11 @@ def write_coco_data(
     for split, (captions, image_idxs, features, urls, raw) in arrays.items():
         caption_arrays[f"{split}_captions"] = np.asarray(captions, dtype=np.int32)
         caption_arrays[f"{split}_image_idxs"] = np.asarray(image_idxs, dtype=np.int32)
-        _write_h5(out / features_file(split, True), {"features": np.asarray(features, "float32")})
+        write_h5(out / features_file(split, True), {"features": np.asarray(features, "float32")})
         if raw is not None:
-            _write_h5(out / features_file(split, False), {"features": np.asarray(raw, "float32")})
+            write_h5(out / features_file(split, False), {"features": np.asarray(raw, "float32")})
         atomic_write_text(out / urls_file(split), "".join(f"{url}\n" for url in urls))
-    _write_h5(out / CAPTIONS_FILE, caption_arrays)
+    write_h5(out / CAPTIONS_FILE, caption_arrays)
     vocab = {"idx_to_word": list(idx_to_word), "word_to_idx": _word_to_idx(idx_to_word)}
     atomic_write_text(out / VOCAB_FILE, json.dumps(vocab))
     return out

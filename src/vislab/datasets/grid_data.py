@@ -18,7 +18,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from vislab.datasets.coco import SPLITS, _read_features, _write_h5
+from vislab.datasets.coco_layout import SPLITS, read_features, write_h5
 from vislab.errors import CorruptFileError, DataNotFoundError
 
 TRUTH_FILE = "scene_truth.h5"
@@ -41,13 +41,13 @@ def write_grid_data(
     G, 3), `{split}_novel`: (num_images,)} atomically; None writes nothing."""
     out = Path(out_dir)
     for split, features in (grid_features or {}).items():
-        _write_h5(out / grid_features_file(split), {"features": np.asarray(features, "float32")})
+        write_h5(out / grid_features_file(split), {"features": np.asarray(features, "float32")})
     if truth:
         arrays = {
             name: np.asarray(value, bool if name.endswith("_novel") else np.int16)
             for name, value in truth.items()
         }
-        _write_h5(out / TRUTH_FILE, arrays)
+        write_h5(out / TRUTH_FILE, arrays)
 
 
 def read_grid_data(folder: Path, data: dict) -> None:
@@ -57,7 +57,7 @@ def read_grid_data(folder: Path, data: dict) -> None:
         num_images = len(data[f"{split}_features"])
         path = folder / grid_features_file(split)
         if path.is_file():
-            grid = _read_features(path, ndim=3)
+            grid = read_features(path, ndim=3)
             if grid.ndim != 3 or len(grid) != num_images:
                 raise CorruptFileError(
                     f"{path} must hold features (num_images={num_images}, cells, F), "
