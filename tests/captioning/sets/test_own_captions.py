@@ -156,3 +156,32 @@ def test_missing_and_unreadable_images_name_the_file(tmp_path):
         )
     with pytest.raises(DataNotFoundError, match="nope.json"):
         read_annotations(tmp_path / "nope.json")
+
+
+class _PooledMap(torch.nn.Module):
+    """A 'network' whose last feature map is the image average-pooled to 2 x 2 (3 channels)."""
+
+    def extract_features(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.adaptive_avg_pool2d(x, 2)  # (N, 3, 2, 2)
+
+
+class MapBackbone(MeanColourBackbone):
+    model = _PooledMap()
+
+
+def test_grid_features_are_the_last_feature_map_cells_in_reading_order(tmp_path):
+    annotations = write_photos(tmp_path / "photos", splits={1: "val"})
+    out = build_own_captions(
+        tmp_path / "photos", annotations, tmp_path / "out", backbone=MapBackbone()
+    )
+    data = load_coco_data(out)
+    assert data["train_grid_features"].shape == (4, 4, 3)  # 2 x 2 cells, PCA of 3 channels
+    assert data["val_grid_features"].shape == (1, 4, 3)
+    # Plain-colour photos: every cell of a photo is the same colour, so the same vector.
+    np.testing.assert_allclose(
+        data["train_grid_features"], data["train_grid_features"][:, :1].repeat(4, 1), atol=1e-4
+    )
+    plain = build_own_captions(
+        tmp_path / "photos", annotations, tmp_path / "plain", backbone=MeanColourBackbone()
+    )
+    assert "train_grid_features" not in load_coco_data(plain)

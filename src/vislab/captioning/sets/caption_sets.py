@@ -58,3 +58,13 @@ def write_caption_set(
         arrays[f"{split}_urls"] = content.urls
     write_coco_data(Path(out_dir), idx_to_word=idx_to_word, **arrays)
     return int(pca.components.shape[1]), len(idx_to_word)
+
+
+def reduce_grid(train: np.ndarray, val: np.ndarray, num_components: int) -> dict[str, np.ndarray]:
+    """Grid features (N, L, F) of both splits -> (N, L, K): one PCA fitted on every training
+    cell, K = num_components or fewer (see `fit_pca`)."""
+    pca = fit_pca(train.reshape(-1, train.shape[2]), num_components)
+    return {
+        split: pca.transform(grid.reshape(-1, grid.shape[2])).reshape(len(grid), grid.shape[1], -1)
+        for split, grid in (("train", train), ("val", val))
+    }

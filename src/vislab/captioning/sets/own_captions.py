@@ -9,7 +9,9 @@ The annotation file is the COCO captions format:
 is held out. Features are EfficientNet-Lite0's pooled penultimate activations (1280 values,
 ImageNet-pretrained, shipped in a package), written raw and PCA-reduced to 512 dimensions, or
 to fewer when there are fewer training images than that (PCA cannot find more axes than
-images); the manifest `photos.json` records how many.
+images); the manifest `photos.json` records how many. Grid features (see
+`vislab.datasets.grid_data`) are the 7 x 7 cells of EfficientNet-Lite0's last feature map,
+PCA-reduced to GRID_PCA_DIM, for the captioners that attend over regions.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ from tqdm import tqdm
 
 from vislab.atomic_files import atomic_folder, atomic_write_text, check_build_target
 from vislab.backbones import load_backbone
-from vislab.captioning.sets.caption_sets import PCA_DIM, SplitContent, write_caption_set
+from vislab.captioning.sets.caption_sets import (
+    PCA_DIM,
+    SplitContent,
+    reduce_grid,
+    write_caption_set,
+)
+from vislab.datasets.grid_data import write_grid_data
 from vislab.datasets.sample_photos import load_image
 from vislab.datasets.vocabulary import tokenize
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
@@ -35,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 CAPTION_LENGTH = 17  # the course's T + 1: <START>, at most 15 words, <END>
 MANIFEST = "photos.json"
+GRID_PCA_DIM = 128  # per-cell dimensions of the grid features (PCA of the 1280 channels)
 MAX_ANNOTATION_BYTES = 512 * 2**20  # COCO's train captions JSON is 80 MB
 
 
@@ -146,17 +155,24 @@ def split_images(images: dict[int, dict], val_fraction: float, seed: int) -> dic
 @torch.inference_mode()
 def photo_features(
     backbone, paths: list[Path], batch_size: int = 16, progress: bool = False
-) -> np.ndarray:
-    """Pooled features (N, F) of image files, each preprocessed by the backbone."""
-    out = []
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Pooled features (N, F) of image files, each preprocessed by the backbone, and the cells
+    of its last feature map (N, h * w, F) in reading order (7 x 7 for EfficientNet-Lite0 at
+    224 pixels) when the network exposes that map (`extract_features`), else None."""
+    pooled, cells = [], []
+    maps_of = getattr(getattr(backbone, "model", None), "extract_features", None)
     for start in tqdm(
         range(0, len(paths), batch_size), desc="image features", disable=not progress, unit="batch"
     ):
         batch = torch.cat(
             [backbone.preprocess(_open_image(p)) for p in paths[start : start + batch_size]]
         )
-        out.append(backbone.features(batch).float().cpu().numpy())
-    return np.concatenate(out).astype(np.float32)
+        pooled.append(backbone.features(batch).float().cpu().numpy())
+        if maps_of is not None:
+            maps = maps_of(batch).float()  # (B, F, h, w)
+            cells.append(maps.flatten(2).transpose(1, 2).cpu().numpy())  # (B, h * w, F)
+    grid = np.concatenate(cells).astype(np.float32) if cells else None
+    return np.concatenate(pooled).astype(np.float32), grid
 
 
 def _open_image(path: Path) -> Image.Image:
@@ -192,10 +208,10 @@ def build_own_captions(
         _open_image(path)  # every file checked before the slow part starts
     if backbone is None:
         backbone = load_backbone("efficientnet_lite0", device=device)
-    contents = {}
+    contents, grids = {}, {}
     for split, ids in splits.items():
         words = [[tokenize(c) for c in images[i]["captions"]] for i in ids]
-        raw = photo_features(backbone, [paths[i] for i in ids], progress=progress)
+        raw, grids[split] = photo_features(backbone, [paths[i] for i in ids], progress=progress)
         contents[split] = SplitContent(words, raw, [paths[i].as_uri() for i in ids])
     _warn_about_sizes(contents, len(splits["train"]))
     with atomic_folder(out_dir, MANIFEST) as building:  # in place only once complete
@@ -203,6 +219,8 @@ def build_own_captions(
             building, contents["train"], contents["val"], caption_length=CAPTION_LENGTH,
             min_count=min_count,
         )  # fmt: skip
+        if grids["train"] is not None:
+            write_grid_data(building, reduce_grid(grids["train"], grids["val"], GRID_PCA_DIM))
         _write_manifest(building, annotations, splits, backbone, contents, components, vocab_size)
     return Path(out_dir)
 

@@ -43,9 +43,8 @@ from vislab.backbones.fmnist_cnn import (
     load_fmnist_cnn,
     weights_fingerprint,
 )
-from vislab.captioning.sets.caption_sets import SplitContent, write_caption_set
+from vislab.captioning.sets.caption_sets import SplitContent, reduce_grid, write_caption_set
 from vislab.captioning.sets.scene_captions import MAX_WORDS, describe_scene
-from vislab.datasets.feature_pca import fit_pca
 from vislab.datasets.grid_data import write_grid_data
 from vislab.datasets.mnist import load_mnist_format
 from vislab.datasets.vocabulary import tokenize
@@ -197,11 +196,11 @@ def held_out_combinations(fraction: float, rng: np.random.Generator) -> set[tupl
 def grid_features(train_raw: np.ndarray, val_raw: np.ndarray) -> dict[str, np.ndarray]:
     """Raw scene features (N, 9 * 256) -> per-window vectors (N, 9, GRID_PCA_DIM), one PCA
     fitted on all training windows."""
-    pca = fit_pca(train_raw.reshape(-1, FEATURE_DIM), GRID_PCA_DIM)
-    return {
-        split: pca.transform(raw.reshape(-1, FEATURE_DIM)).reshape(len(raw), NUM_WINDOWS, -1)
-        for split, raw in (("train", train_raw), ("val", val_raw))
-    }
+    return reduce_grid(
+        train_raw.reshape(len(train_raw), NUM_WINDOWS, FEATURE_DIM),
+        val_raw.reshape(len(val_raw), NUM_WINDOWS, FEATURE_DIM),
+        GRID_PCA_DIM,
+    )
 
 
 def write_scene_pngs(
