@@ -19,7 +19,7 @@ import h5py
 import numpy as np
 
 from vislab.datasets.coco_layout import SPLITS, read_features, write_h5
-from vislab.errors import CorruptFileError, DataNotFoundError
+from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 
 TRUTH_FILE = "scene_truth.h5"
 REBUILD_HINT = (
@@ -112,3 +112,11 @@ def split_features(data: dict, split: str, layout: str = "vector", data_dir=None
         return data[f"{split}_features"]
     require_grid_features(data, data_dir if data_dir is not None else "the data folder", layout)
     return data[f"{split}_grid_features"]
+
+
+def square_grid(num_cells: int) -> tuple[int, int]:
+    """The (rows, columns) of a square grid of num_cells cells (9 -> (3, 3), 49 -> (7, 7))."""
+    side = round(num_cells**0.5)
+    if side * side != num_cells:
+        raise InvalidInputError(f"grid features hold {num_cells} cells, not a square grid")
+    return side, side
