@@ -46,8 +46,9 @@ def soft_attention_backward(dz: np.ndarray, cache: tuple) -> tuple[np.ndarray, .
     dfeatures (N, L, D) (through z only), dprojected (N, L, A), dprev_h (N, H),
     dW_ha (H, A), dw_att (A,)."""
     features, prev_h, W_ha, w_att, u, alpha = cache
-    dfeatures = alpha[:, :, None] * dz[:, None, :]
+    dfeatures = alpha[:, :, None] * dz[:, None, :]  # (N, L, 1) * (N, 1, D) -> (N, L, D)
     dprojected, dhp, dw_att = _scores_backward(dz, cache)
+    # dfeatures (N, L, D), dprojected (N, L, A), dprev_h (N, H), dW_ha (H, A), dw_att (A,)
     return dfeatures, dprojected, dhp @ W_ha.T, prev_h.T @ dhp, dw_att
 
 
@@ -58,7 +59,7 @@ def _scores_backward(dz: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
     dalpha = (features @ dz[:, :, None])[:, :, 0]  # (N, L)
     de = alpha * (dalpha - (alpha * dalpha).sum(axis=1, keepdims=True))  # through softmax
     A = u.shape[2]
-    dw_att = de.reshape(-1) @ u.reshape(-1, A)
+    dw_att = de.reshape(-1) @ u.reshape(-1, A)  # (N*L,) @ (N*L, A) -> (A,)
     dprojected = u * u
     np.subtract(1, dprojected, out=dprojected)
     dprojected *= de[:, :, None] * w_att  # (N, L, A) through tanh
@@ -145,7 +146,8 @@ def attention_lstm_forward(
     H = h0.shape[1]
     projected = features @ W_a + b_a  # (N, L, A), once for all steps
     x_time = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, N, W)
-    gates = (x_time.reshape(T * N, -1) @ Wx).reshape(T, N, 4 * H)  # x Wx for all steps
+    # (T*N, W) @ (W, 4H) -> (T, N, 4H): x Wx for all steps in one matmul, outside the loop
+    gates = (x_time.reshape(T * N, -1) @ Wx).reshape(T, N, 4 * H)
     gates += b
     cs = np.empty((T, N, H), dtype=gates.dtype)
     tanh_cs, hs = np.empty_like(cs), np.empty_like(cs)
@@ -168,6 +170,7 @@ def attention_lstm_forward(
         np.multiply(step[:, 2 * H : 3 * H], tanh_cs[t], out=hs[t])
         prev_h, prev_c = hs[t], cs[t]
     cache = (x_time, features, h0, Wx, Wz, Wh, W_a, gates, cs, tanh_cs, hs, contexts)
+    # h: (T, N, H) -> (N, T, H); alphas: (T, N, L) -> (N, T, L)
     return hs.transpose(1, 0, 2), alphas.transpose(1, 0, 2), (cache, attention_caches)
 
 
@@ -198,10 +201,11 @@ def attention_lstm_backward(dh: np.ndarray, cache: tuple) -> tuple[np.ndarray, .
         dprojected += dprojected_t
         dw_att += dw_att_t
         dprev_h = da[t] @ Wh.T + dhp[t] @ W_ha.T
-    da_flat = da.reshape(T * N, 4 * H)
-    dx = (da_flat @ Wx.T).reshape(T, N, -1).transpose(1, 0, 2)
-    dWx = x_time.reshape(T * N, -1).T @ da_flat
-    dWz = contexts.reshape(T * N, -1).T @ da_flat
+    da_flat = da.reshape(T * N, 4 * H)  # (T*N, 4H): the weight gradients in one matmul each
+    dx = (da_flat @ Wx.T).reshape(T, N, -1).transpose(1, 0, 2)  # (T*N, W) -> (N, T, W)
+    dWx = x_time.reshape(T * N, -1).T @ da_flat  # (W, T*N) @ (T*N, 4H) -> (W, 4H)
+    dWz = contexts.reshape(T * N, -1).T @ da_flat  # (D, T*N) @ (T*N, 4H) -> (D, 4H)
+    # h_{t-1}^T da_t summed over t: h0 for t = 0, then (H, (T-1)*N) @ ((T-1)*N, 4H)
     dWh = h0.T @ da[0] + hs[:-1].reshape((T - 1) * N, H).T @ da[1:].reshape((T - 1) * N, 4 * H)
     L, D = features.shape[1:]
     alphas = np.stack([cache[5] for cache in attention], axis=1)  # (N, T, L)
@@ -209,9 +213,9 @@ def attention_lstm_backward(dh: np.ndarray, cache: tuple) -> tuple[np.ndarray, .
     dfeatures = alphas.transpose(0, 2, 1) @ dcontexts.transpose(1, 0, 2)  # (N, L, D)
     previous_h = np.concatenate([h0[None], hs[:-1]])  # (T, N, H): h_{t-1} of every step
     A = dhp.shape[2]
-    dW_ha = previous_h.reshape(T * N, H).T @ dhp.reshape(T * N, A)
+    dW_ha = previous_h.reshape(T * N, H).T @ dhp.reshape(T * N, A)  # (H, T*N) @ (T*N, A)
     dprojected_flat = dprojected.reshape(N * L, -1)  # (N*L, A)
-    dfeatures += (dprojected_flat @ W_a.T).reshape(N, L, D)
-    dW_a = features.reshape(N * L, D).T @ dprojected_flat
+    dfeatures += (dprojected_flat @ W_a.T).reshape(N, L, D)  # (N*L, D) -> (N, L, D)
+    dW_a = features.reshape(N * L, D).T @ dprojected_flat  # (D, N*L) @ (N*L, A) -> (D, A)
     db_a = dprojected_flat.sum(axis=0)
     return dx, dfeatures, dprev_h, dWx, dWz, dWh, da_flat.sum(axis=0), dW_a, db_a, dW_ha, dw_att

@@ -26,15 +26,15 @@ def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     x: (N, d_1, ..., d_k) input, flattened to (N, D); w: (D, M) weights; b: (M,) bias.
     Returns out: (N, M).
     """
-    out = x.reshape(x.shape[0], -1) @ w + b
+    out = x.reshape(x.shape[0], -1) @ w + b  # (N, D) @ (D, M) -> (N, M)
     return out, (x, w)
 
 
 def affine_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of `affine_forward`: dout (N, M) -> dx (N, d_1, ..., d_k), dw (D, M), db (M,)."""
     x, w = cache
-    dx = (dout @ w.T).reshape(x.shape)
-    dw = x.reshape(x.shape[0], -1).T @ dout
+    dx = (dout @ w.T).reshape(x.shape)  # (N, D) -> (N, d_1, ..., d_k)
+    dw = x.reshape(x.shape[0], -1).T @ dout  # (D, N) @ (N, M) -> (D, M)
     return dx, dw, dout.sum(axis=0)
 
 
@@ -47,7 +47,7 @@ def temporal_affine_forward(
     All N*T steps go through one matmul.
     """
     N, T, D = x.shape
-    out = (x.reshape(N * T, D) @ w).reshape(N, T, -1)
+    out = (x.reshape(N * T, D) @ w).reshape(N, T, -1)  # (N*T, D) @ (D, M) -> (N, T, M)
     out += b
     return out, (x, w)
 
@@ -59,8 +59,8 @@ def temporal_affine_backward(
     x, w = cache
     N, T, D = x.shape
     dout_flat = dout.reshape(N * T, -1)  # (N*T, M)
-    dx = (dout_flat @ w.T).reshape(N, T, D)
-    dw = x.reshape(N * T, D).T @ dout_flat
+    dx = (dout_flat @ w.T).reshape(N, T, D)  # (N*T, D) -> (N, T, D)
+    dw = x.reshape(N * T, D).T @ dout_flat  # (D, N*T) @ (N*T, M) -> (D, M)
     return dx, dw, dout_flat.sum(axis=0)
 
 
@@ -79,7 +79,7 @@ def word_embedding_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     sorted by word id and each word's rows summed with one `np.add.reduceat` (no `np.add.at`).
     """
     x, (V, D) = cache
-    ids = x.reshape(-1)
+    ids = x.reshape(-1)  # (N*T,)
     rows = dout.reshape(-1, D)  # (N*T, D)
     order = np.argsort(ids, kind="stable")
     sorted_ids = ids[order]
@@ -100,9 +100,9 @@ def temporal_softmax_loss(
     Returns the loss and dx: (N, T, V). `verbose` is the course's flag and does nothing.
     """
     N, T, V = x.shape
-    x_flat = x.reshape(N * T, V)
-    y_flat = y.reshape(N * T)
-    mask_flat = mask.reshape(N * T).astype(x.dtype)
+    x_flat = x.reshape(N * T, V)  # (N*T, V): one row per time step
+    y_flat = y.reshape(N * T)  # (N*T,)
+    mask_flat = mask.reshape(N * T).astype(x.dtype)  # (N*T,), 1.0 where the step counts
     rows = np.arange(N * T)
     probs = x_flat - x_flat.max(axis=1, keepdims=True)  # (N*T, V), shifted scores
     target_scores = probs[rows, y_flat]
@@ -111,4 +111,4 @@ def temporal_softmax_loss(
     loss = -np.sum(mask_flat * (target_scores - np.log(totals))) / N
     probs *= (mask_flat / (totals * N))[:, None]  # masked softmax / N
     probs[rows, y_flat] -= mask_flat / N
-    return float(loss), probs.reshape(N, T, V)
+    return float(loss), probs.reshape(N, T, V)  # dx: (N*T, V) -> (N, T, V)

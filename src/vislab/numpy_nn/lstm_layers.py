@@ -3,9 +3,8 @@
     i, f, o = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o);  g = tanh(a_g)
     c_t = f * c_{t-1} + i * g;                           h_t = o * tanh(c_t)
 
-The four gate matmuls are one (.., 4H) matmul. Sequence functions keep per-step state
-time-major, (T, N, ...), project x for all steps at once, and leave only h_{t-1} Wh (forward)
-and da_t Wh^T (backward) inside the time loop.
+The four gate matmuls are one (.., 4H) matmul; only h_{t-1} Wh (forward) and da_t Wh^T
+(backward) stay inside the time loop.
 """
 
 from __future__ import annotations
@@ -73,6 +72,7 @@ def lstm_step_backward(
     x, prev_h, prev_c, Wx, Wh, gates, tanh_c = cache
     da = np.empty_like(gates)
     dprev_c = _step_gate_grads(dnext_h, dnext_c, prev_c, gates, tanh_c, da)
+    # dx (N, D), dprev_h (N, H), dprev_c (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,)
     return da @ Wx.T, da @ Wh.T, dprev_c, x.T @ da, prev_h.T @ da, da.sum(axis=0)
 
 
@@ -86,8 +86,10 @@ def lstm_forward(
     """
     N, T, D = x.shape
     H = h0.shape[1]
-    x_time = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, N, D)
-    gates = (x_time.reshape(T * N, D) @ Wx).reshape(T, N, 4 * H)  # x Wx for all steps
+    # (T, N, D), time-major: each step reads one contiguous (N, D) block
+    x_time = np.ascontiguousarray(x.transpose(1, 0, 2))
+    # (T*N, D) @ (D, 4H) -> (T, N, 4H): x Wx for all steps in one matmul, outside the loop
+    gates = (x_time.reshape(T * N, D) @ Wx).reshape(T, N, 4 * H)
     gates += b
     cs = np.empty((T, N, H), dtype=gates.dtype)
     tanh_cs = np.empty_like(cs)
@@ -102,6 +104,7 @@ def lstm_forward(
         np.tanh(cs[t], out=tanh_cs[t])
         np.multiply(step[:, 2 * H : 3 * H], tanh_cs[t], out=hs[t])
         prev_h, prev_c = hs[t], cs[t]
+    # h: (T, N, H) -> (N, T, H)
     return hs.transpose(1, 0, 2), (x_time, h0, Wx, Wh, gates, cs, tanh_cs, hs)
 
 
@@ -125,8 +128,9 @@ def lstm_backward(dh: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
         )
         # (Wh da_t^T)^T: OpenBLAS runs this skinny product ~1.5x faster than da_t Wh^T.
         dprev_h = (Wh @ da[t].T).T  # (N, H)
-    da_flat = da.reshape(T * N, 4 * H)
-    dx = (da_flat @ Wx.T).reshape(T, N, -1).transpose(1, 0, 2)
-    dWx = x_time.reshape(T * N, -1).T @ da_flat
+    da_flat = da.reshape(T * N, 4 * H)  # (T*N, 4H): the weight gradients in one matmul each
+    dx = (da_flat @ Wx.T).reshape(T, N, -1).transpose(1, 0, 2)  # (T*N, D) -> (N, T, D)
+    dWx = x_time.reshape(T * N, -1).T @ da_flat  # (D, T*N) @ (T*N, 4H) -> (D, 4H)
+    # h_{t-1}^T da_t summed over t: h0 for t = 0, then (H, (T-1)*N) @ ((T-1)*N, 4H)
     dWh = h0.T @ da[0] + hs[:-1].reshape((T - 1) * N, H).T @ da[1:].reshape((T - 1) * N, 4 * H)
     return dx, np.ascontiguousarray(dprev_h), dWx, dWh, da_flat.sum(axis=0)
