@@ -31,12 +31,14 @@ def png_data_url(image: Image.Image | np.ndarray, min_size: int = DISPLAY_SIZE) 
 def saliency_overlay(image: Image.Image, saliency: np.ndarray) -> Image.Image:
     """Lay saliency (H, W), nonnegative, over image (H x W) in the 'hot' colour map.
 
-    The map is scaled to its maximum; its value is also the opacity, so where the model
-    does not look, the photo shows through.
+    The map is scaled to its 99th percentile (gradient maps are a few bright pixels on a
+    dark field; scaled to the maximum they all but vanish); its value is also the opacity,
+    so where the model does not look, the photo shows through.
     """
     photo = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0  # (H, W, 3)
     values = np.asarray(saliency, dtype=np.float32)
-    values = values / max(float(values.max()), 1e-12)
+    scale = float(np.percentile(values, 99)) or float(values.max())
+    values = np.clip(values / max(scale, 1e-12), 0.0, 1.0)
     heat = colormaps["hot"](values)[..., :3]  # (H, W, 3)
     alpha = 0.85 * values[..., None]
     blended = photo * 0.55 * (1 - alpha) + heat * alpha
