@@ -116,6 +116,7 @@ def test_training_writes_checkpoints_history_and_curve(tiny_coco_dir, tmp_path):
         "best.pt",
         "history.json",
         "loss_curve.png",
+        "run.json",
     }
     history = json.loads((out / "history.json").read_text())
     assert len(history["train_loss"]) == 4 and len(history["val_loss"]) == 2
@@ -157,7 +158,7 @@ def test_bad_checkpoints_and_devices_are_clear_errors(tmp_path):
     with pytest.raises(CorruptFileError, match="junk.pt"):
         read_transformer_checkpoint(tmp_path / "junk.pt")
     torch.save({"model": "rnn"}, tmp_path / "rnn.pt")
-    with pytest.raises(CorruptFileError, match="not a Transformer"):
+    with pytest.raises(CorruptFileError, match="rnn.pt is not a vislab checkpoint"):
         read_transformer_checkpoint(tmp_path / "rnn.pt")
     if not torch.cuda.is_available():
         with pytest.raises(InvalidInputError, match="CUDA is not available"):

@@ -15,7 +15,7 @@ def test_train_sample_eval_on_a_tiny_folder(tiny_idx_dir, tmp_path, capsys):
              "--num-train", "64", "--show-every", "2", "--out", str(out)]  # fmt: skip
     assert main(train) == 0
     printed = capsys.readouterr().out
-    assert f"checkpoint: {out / 'checkpoint.pt'}" in printed
+    assert f"checkpoint: {out / 'last.pt'}" in printed
     assert sorted(p.name for p in (out / "samples").iterdir()) == [
         "final.png", "iter_000000.png", "iter_000002.png"
     ]  # fmt: skip
@@ -24,13 +24,13 @@ def test_train_sample_eval_on_a_tiny_folder(tiny_idx_dir, tmp_path, capsys):
     capsys.readouterr()
 
     grid = tmp_path / "grid.png"
-    assert main(["gan", "sample", "--checkpoint", str(out / "checkpoint.pt"), "--num", "9",
+    assert main(["gan", "sample", "--checkpoint", str(out / "last.pt"), "--num", "9",
                  "--interpolate", "--out", str(grid)]) == 0  # fmt: skip
     assert capsys.readouterr().out.split() == [str(grid), str(tmp_path / "grid_interpolation.png")]
     with Image.open(tmp_path / "grid_interpolation.png") as strip:
         assert strip.size[0] > 2 * strip.size[1]  # 10 columns x 4 rows
 
-    assert main(["gan", "eval", "--checkpoint", str(out / "checkpoint.pt"), "--num-samples",
+    assert main(["gan", "eval", "--checkpoint", str(out / "last.pt"), "--num-samples",
                  "20", "--data-dir", str(tiny_idx_dir)]) == 0  # fmt: skip
     report = capsys.readouterr().out
     assert "FID (Fashion-MNIST CNN features)" in report and "20 generated vs 32 test" in report

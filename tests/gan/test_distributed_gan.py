@@ -57,8 +57,9 @@ def test_two_processes_resume_and_match_one(tmp_path):
     train_gan(images(), GanConfig(epochs=1, **CONFIG), tmp_path / "single")
     for rank in (0, 1):  # every rank resumes from the same single-process checkpoint
         (tmp_path / f"rank{rank}").mkdir()
-        shutil.copy(tmp_path / "single" / "checkpoint.pt", tmp_path / f"rank{rank}")
-    before = (tmp_path / "rank1" / "checkpoint.pt").read_bytes()
+        for name in ("last.pt", "run.json"):
+            shutil.copy(tmp_path / "single" / name, tmp_path / f"rank{rank}")
+    before = (tmp_path / "rank1" / "last.pt").read_bytes()
     single = train_gan(images(), GanConfig(epochs=2, **CONFIG), tmp_path / "single", resume=True)
     single_dc = train_gan(images(), GanConfig(**DC_CONFIG), tmp_path / "single-dc")
 
@@ -75,12 +76,12 @@ def test_two_processes_resume_and_match_one(tmp_path):
     expected = [p for m in (single.generator, single.discriminator) for p in m.parameters()]
     for got, want in zip(results[0]["parameters"], expected, strict=True):
         assert torch.allclose(got, want, atol=1e-5)
-    saved = load_checkpoint(tmp_path / "rank0" / "checkpoint.pt")  # DDP -> one process
+    saved = load_checkpoint(tmp_path / "rank0" / "last.pt")  # DDP -> one process
     assert saved["epoch"] == 2
     for key, value in single.generator.state_dict().items():
         assert torch.allclose(saved["generator"][key], value, atol=1e-5), key
-    assert sorted(p.name for p in (tmp_path / "rank1").rglob("*")) == ["checkpoint.pt"]
-    assert (tmp_path / "rank1" / "checkpoint.pt").read_bytes() == before
+    assert sorted(p.name for p in (tmp_path / "rank1").rglob("*")) == ["last.pt", "run.json"]
+    assert (tmp_path / "rank1" / "last.pt").read_bytes() == before
     assert (tmp_path / "rank0" / "samples" / "final.png").is_file()
 
     # DCGAN: the first step's losses match tightly (per-rank BatchNorm over 4 of the 8

@@ -29,7 +29,7 @@ def test_outputs_of_a_run(tmp_path):
     assert [p.name for p in run.grids] == [
         "iter_000000.png", "iter_000003.png", "iter_000006.png", "final.png"
     ]  # fmt: skip
-    assert run.loss_curve.is_file() and run.checkpoint == tmp_path / "checkpoint.pt"
+    assert run.loss_curve.is_file() and run.checkpoint == tmp_path / "last.pt"
     assert json.loads((tmp_path / "history.json").read_text())["g_loss"] == run.history["g_loss"]
     state = load_checkpoint(run.checkpoint)
     assert state["epoch"] == 2 and state["iteration"] == 8
@@ -47,7 +47,7 @@ def test_resumed_run_equals_the_uninterrupted_run(tmp_path):
     for part in ("generator", "discriminator"):
         for key, value in a[part].items():
             assert torch.equal(value, b[part][key]), f"{part}.{key}"
-    assert torch.equal(a["noise_rng"], b["noise_rng"])
+    assert torch.equal(a["rng"]["generators"][0], b["rng"]["generators"][0])  # noise stream
 
 
 def test_existing_run_needs_resume_and_the_same_settings(tmp_path):
@@ -69,9 +69,9 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monk
         return loss * float("nan") if calls["n"] == 6 else loss  # step 2 of epoch 2
 
     monkeypatch.setattr(resumable, "loss_pair", lambda name: (exploding_loss, generator_loss))
-    with pytest.raises(TrainingDivergedError, match=r"iteration 5 of epoch 2.*checkpoint\.pt"):
+    with pytest.raises(TrainingDivergedError, match=r"iteration 5 of epoch 2.*last\.pt"):
         train_gan(tiny_images(), tiny_config(epochs=3), tmp_path)
-    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    state = load_checkpoint(tmp_path / "last.pt")
     assert state["epoch"] == 1 and all(torch.isfinite(v).all() for v in state["generator"].values())
 
 

@@ -1,31 +1,37 @@
-"""What every captioner's training run leaves beside its checkpoints: history and a loss plot."""
+"""What both captioner families share about a run: the fingerprint of its `coco_captioning`
+folder and the history files (the loss per minibatch and the validation loss per epoch)."""
 
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from vislab.atomic_files import atomic_savefig, atomic_write_text
+from vislab.datasets.coco import ENV_VAR
+from vislab.runs import RunFolder, data_fingerprint, write_history
+
+DATA_SUFFIXES = (".h5", ".json", ".txt", ".npz", ".npy")
 
 
-def write_history(out: Path, history: dict, title: str, loss_label: str) -> Path:
-    """Write out/history.json and out/loss_curve.png; return the PNG's path.
+def coco_fingerprint(data_dir: str | os.PathLike | None, data: dict) -> dict:
+    """The folder's name, the sizes and hashes of its data files and the vocabulary's hash
+    (`data` is what `load_coco_data` read from it)."""
+    folder = Path(data_dir if data_dir is not None else os.environ[ENV_VAR])
+    files = sorted(
+        path
+        for path in folder.iterdir()
+        if path.is_file() and path.suffix in DATA_SUFFIXES and not path.name.startswith(".")
+    )
+    return data_fingerprint(folder.resolve().name, files, vocabulary=list(data["idx_to_word"]))
 
-    history: "train_loss" per minibatch and "val_loss" per epoch (the validation points are
-    drawn at the end of each epoch's iterations).
-    """
-    atomic_write_text(out / "history.json", json.dumps(history, indent=1))
-    figure = Figure(figsize=(7, 4))
-    axes = figure.add_subplot()
-    train = history["train_loss"]
-    axes.plot(np.arange(1, len(train) + 1), train, lw=0.8, label="training loss (minibatch)")
-    epochs = len(history["val_loss"])
-    if epochs:
-        x = len(train) / epochs * np.arange(1, epochs + 1)
-        axes.plot(x, history["val_loss"], "o-", label="validation loss (per epoch)")
-    axes.set(xlabel="iteration", ylabel=loss_label, title=title)
-    axes.legend()
-    return atomic_savefig(figure, out / "loss_curve.png", dpi=100)
+
+def write_caption_history(folder: RunFolder, history: dict, title: str, ylabel: str) -> Path:
+    """history.json and loss_curve.png; history: "train_loss" per iteration, "val_loss" per
+    epoch (drawn at the end of each epoch's iterations)."""
+    train, val = history["train_loss"], history["val_loss"]
+    curves = {"training loss (minibatch)": (np.arange(1, len(train) + 1), train)}
+    if val:
+        x = len(train) / len(val) * np.arange(1, len(val) + 1)
+        curves["validation loss (per epoch)"] = (x, val)
+    return write_history(folder, history, curves, title, ylabel)

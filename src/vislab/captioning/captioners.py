@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from vislab.captioning.transformer_captioner import (
     load_transformer_captioner,
     train_transformer_captioner,
 )
+from vislab.checkpoints import read_checkpoint
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 
 __all__ = ["CAPTIONERS", "CaptionerType", "TrainedCaptioner", "load_captioner", "train_captioner"]
@@ -59,6 +59,12 @@ CAPTIONERS: dict[str, CaptionerType] = {
     "transformer": CaptionerType(
         train_transformer_captioner, load_transformer_captioner, "Transformer decoder (torch)"
     ),
+    "transformer-grid": CaptionerType(
+        train_transformer_captioner,
+        load_transformer_captioner,
+        "Transformer decoder attending over the grid cells (torch)",
+        {"grid": True},
+    ),
 }
 
 
@@ -86,16 +92,13 @@ def train_captioner(model: str, data_dir, out_dir, **options):
 def load_captioner(checkpoint_path: str | os.PathLike, device: str = "cpu"):
     """Load any registered captioner's checkpoint -> an object with `.model_name`,
     `.word_to_idx`, `.idx_to_word` and `.sample(features (N, D), max_length=30, beam_size=1)`."""
-    import torch
-
     path = Path(checkpoint_path)
     if not path.is_file():
         raise DataNotFoundError(
             f"checkpoint {path} does not exist; train one with "
             "`vislab caption train --out DIR` (it writes DIR/best.pt)"
         )
-    try:
-        header = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except (RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as error:
-        raise CorruptFileError(f"{path} is not a vislab captioning checkpoint: {error}") from error
-    return _entry(header.get("model") if isinstance(header, dict) else None).load(path, device)
+    model = read_checkpoint(path).get("model")
+    if not isinstance(model, str) or model not in CAPTIONERS:
+        raise CorruptFileError(f"{path} is not a captioner's checkpoint (model {model!r})")
+    return CAPTIONERS[model].load(path, device)

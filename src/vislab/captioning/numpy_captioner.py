@@ -15,14 +15,18 @@ from pathlib import Path
 
 import numpy as np
 
+from vislab.captioning.caption_runs import coco_fingerprint, write_caption_history
 from vislab.captioning.numpy_attention_lstm import ATTENTION_LSTM, AttentionCaptioningLSTM
 from vislab.captioning.numpy_rnn import CaptioningRNN
-from vislab.captioning.numpy_solver import CaptioningSolver, read_checkpoint
-from vislab.captioning.training_history import write_history
+from vislab.captioning.numpy_solver import CaptioningSolver, fitted_params, read_checkpoint
+from vislab.checkpoints import checkpoint_errors
 from vislab.datasets.coco import load_coco_data
 from vislab.datasets.grid_data import require_grid_features
 from vislab.errors import InvalidInputError
 from vislab.numpy_nn.blas_threads import blas_threads as limit_blas_threads
+from vislab.run_guard import DEFAULT_CHECKPOINT_EVERY, CheckpointEvery
+from vislab.runs import open_run
+from vislab.seeding import seed_everything
 
 
 @dataclass
@@ -50,7 +54,7 @@ class NumpyCaptioner:
         )
         # "grid": features (N, L, D), one row per grid cell; "vector": (N, D).
         self.feature_layout = getattr(self.model, "feature_layout", "vector")
-        self.model.params = {k: np.asarray(v) for k, v in checkpoint["params"].items()}
+        self.model.params = fitted_params(self.model, checkpoint["params"])
         self.word_to_idx = dict(checkpoint["word_to_idx"])
         self.idx_to_word = [w for w, _ in sorted(self.word_to_idx.items(), key=lambda x: x[1])]
         self.history = checkpoint.get("history", {})
@@ -71,7 +75,9 @@ class NumpyCaptioner:
 
 def load_numpy_captioner(path: str | os.PathLike, device: str = "cpu") -> NumpyCaptioner:
     """Load `best.pt` / `last.pt` written by `train_numpy_captioner` (numpy runs on the CPU)."""
-    return NumpyCaptioner(read_checkpoint(path))
+    checkpoint = read_checkpoint(path)
+    with checkpoint_errors(path):
+        return NumpyCaptioner(checkpoint)
 
 
 def train_numpy_captioner(
@@ -92,23 +98,35 @@ def train_numpy_captioner(
     hidden_dim: int = 512,
     max_val_captions: int = 1000,
     blas_threads: int | None = None,
+    checkpoint_every: str = DEFAULT_CHECKPOINT_EVERY,
 ) -> TrainedCaptioner:
-    """Train a numpy CaptioningRNN with Adam; with `resume`, continue from out_dir/last.pt.
+    """Train a numpy CaptioningRNN with Adam into the run folder `out_dir` (vislab.runs);
+    with `resume`, continue its last.pt (same options and data, more epochs allowed).
 
     `blas_threads` limits numpy's OpenBLAS threads while training (1 is much faster for small
-    models on a busy machine); None leaves the setting alone.
+    models on a busy machine); None leaves the setting alone. `checkpoint_every`: "5min",
+    "200it", ... between the per-epoch checkpoints.
     """
     if device != "cpu":
         raise InvalidInputError(f"the numpy captioners run on the CPU only, not {device!r}")
     if epochs < 1 or batch_size < 1:
         raise InvalidInputError("epochs and batch_size must be at least 1")
-    out = Path(out_dir)
+    every = CheckpointEvery.parse(checkpoint_every)
+    options = {
+        "cell_type": cell_type, "epochs": epochs, "batch_size": batch_size,
+        "learning_rate": learning_rate, "lr_decay": lr_decay, "seed": seed, "device": device,
+        "max_train": max_train, "wordvec_dim": wordvec_dim, "hidden_dim": hidden_dim,
+        "max_val_captions": max_val_captions, "blas_threads": blas_threads,
+        "checkpoint_every": checkpoint_every,
+    }  # fmt: skip
+    seed_everything(seed)  # the numpy model draws from `rng`; torch's state is kept the same
     rng = np.random.default_rng(seed)
     data = load_coco_data(data_dir, max_train=max_train, rng=rng)
     if cell_type == ATTENTION_LSTM:  # the solver reads `*_features`: give it the grid
         require_grid_features(data, data_dir, cell_type)
         data = {**data, "train_features": data["train_grid_features"]}
         data["val_features"] = data["val_grid_features"]
+    folder = open_run(out_dir, options, coco_fingerprint(data_dir, data), resume=resume)
     model = _model_class(cell_type)(
         data["word_to_idx"],
         input_dim=data["train_features"].shape[-1],
@@ -127,14 +145,15 @@ def train_numpy_captioner(
         num_epochs=epochs,
         verbose=True,
         seed=seed,
-        checkpoint_dir=out,
+        checkpoint_dir=folder.path,
+        checkpoint_every=every,
         max_val_captions=max_val_captions,
         progress=progress,
     )
-    if resume and (out / "last.pt").is_file():
-        solver.resume(out / "last.pt")
+    if folder.resuming:
+        solver.resume(folder.last)
     with contextlib.nullcontext() if blas_threads is None else limit_blas_threads(blas_threads):
         solver.train()
     history = solver.history
-    write_history(out, history, f"{cell_type} captioner", "loss per caption")
-    return TrainedCaptioner(out / "best.pt", out / "last.pt", history)
+    write_caption_history(folder, history, f"{cell_type} captioner", "loss per caption")
+    return TrainedCaptioner(folder.best, folder.last, history)

@@ -1,68 +1,61 @@
 """CaptioningSolver: the course's minibatch training loop for the numpy CaptioningRNN, plus
 per-epoch validation loss, best parameters, atomic checkpoints and exact resume.
 
-A checkpoint is a dict of plain values and torch tensors (`torch.load(weights_only=True)`):
-model name, config, vocabulary, parameters, optimiser state, epoch, histories and the state of
-the solver's random generator, so a resumed run repeats the uninterrupted one exactly.
+A checkpoint (vislab.checkpoints, format "vislab-captioner-numpy") holds the model name,
+config, vocabulary, parameters, optimiser state, the position (epoch and step within it),
+histories and the random state, so a run resumed from any checkpoint, also one written
+mid-epoch, repeats the uninterrupted run bit for bit. The loop stops on a non-finite loss
+(vislab.run_guard) and, on SIGTERM/SIGINT, writes last.pt and raises RunInterrupted.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import pickle
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from vislab.atomic_files import atomic_torch_save
+from vislab.checkpoints import checkpoint_errors, load_checkpoint, save_checkpoint, to_numpy
 from vislab.datasets.coco import sample_coco_minibatch
 from vislab.errors import CorruptFileError
 from vislab.numpy_nn import optim
+from vislab.run_guard import DEFAULT_CHECKPOINT_EVERY, RunGuard
+from vislab.runs import RunFolder, is_improvement, restore_rng_state, rng_state
 
 logger = logging.getLogger(__name__)
 UPDATE_RULES = ("sgd", "sgd_momentum", "rmsprop", "adam")
-
-
-def to_checkpoint(value):
-    """numpy arrays -> torch tensors, numpy scalars -> Python numbers, recursively."""
-    import torch
-
-    if isinstance(value, dict):
-        return {key: to_checkpoint(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_checkpoint(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return torch.from_numpy(np.ascontiguousarray(value).copy())
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def from_checkpoint(value):
-    """Inverse of `to_checkpoint`: torch tensors -> numpy arrays, recursively."""
-    if isinstance(value, dict):
-        return {key: from_checkpoint(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [from_checkpoint(item) for item in value]
-    if hasattr(value, "numpy") and hasattr(value, "detach"):
-        return value.detach().cpu().numpy()
-    return value
+FORMAT = "vislab-captioner-numpy"
+REQUIRED = {
+    "model": str, "config": dict, "word_to_idx": dict, "params": dict, "best_params": dict,
+    "optimizer": dict, "epoch": int, "step": int, "history": dict, "best_val_loss": float,
+    "rng": dict,
+}  # fmt: skip
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict:
-    """Load a checkpoint written by `CaptioningSolver.save_checkpoint` (no arbitrary unpickling)."""
-    import torch
+    """Load a checkpoint written by `CaptioningSolver.save_checkpoint`, as numpy values."""
+    return to_numpy(
+        load_checkpoint(
+            path,
+            FORMAT,
+            REQUIRED,
+            missing_hint="train one with `vislab caption train --out DIR` (it writes DIR/best.pt)",
+        )
+    )
 
-    try:
-        state = torch.load(Path(path), map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as error:
-        raise CorruptFileError(f"{path} is not a vislab captioning checkpoint: {error}") from error
-    if not isinstance(state, dict) or "model" not in state:
-        raise CorruptFileError(f"{path} is not a vislab captioning checkpoint")
-    return from_checkpoint(state)
+
+def fitted_params(model, saved: dict) -> dict[str, np.ndarray]:
+    """Saved parameters with exactly `model`'s names and shapes, in its dtype (else
+    ValueError/KeyError, which `checkpoint_errors` reports as a damaged file)."""
+    params = {}
+    for name, value in model.params.items():
+        array = np.asarray(saved[name], dtype=model.dtype)
+        if array.shape != value.shape:
+            raise ValueError(f"{name} has shape {array.shape}, the model {value.shape}")
+        params[name] = array
+    return params
 
 
 class CaptioningSolver:
@@ -72,8 +65,9 @@ class CaptioningSolver:
     optim_config (e.g. {"learning_rate": 5e-3}), lr_decay (per epoch), batch_size, num_epochs,
     print_every, verbose (log the loss every `print_every` iterations). Beyond the course:
     seed (minibatch sampling; None draws one from numpy's global generator), checkpoint_dir
-    (writes last.pt every epoch and best.pt at the best validation loss), max_val_captions
-    (validation subset size), progress (a tqdm bar). Unknown keywords raise ValueError.
+    (writes last.pt every epoch and every `checkpoint_every`, and best.pt at the best
+    validation loss), checkpoint_every ("5min", "200it", ...), max_val_captions (validation
+    subset size), progress (a tqdm bar). Unknown keywords raise ValueError.
     """
 
     def __init__(self, model, data: dict, **kwargs):
@@ -88,6 +82,7 @@ class CaptioningSolver:
         self.verbose = kwargs.pop("verbose", True)
         seed = kwargs.pop("seed", None)
         checkpoint_dir = kwargs.pop("checkpoint_dir", None)
+        self.checkpoint_every = kwargs.pop("checkpoint_every", DEFAULT_CHECKPOINT_EVERY)
         self.max_val_captions = kwargs.pop("max_val_captions", 1000)
         self.progress = kwargs.pop("progress", False)
         if kwargs:
@@ -98,11 +93,12 @@ class CaptioningSolver:
         if seed is None:
             seed = int(np.random.randint(2**31))  # noqa: NPY002 (the course seeds the global one)
         self.rng = np.random.default_rng(seed)
-        self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
+        self.folder = None if checkpoint_dir is None else RunFolder(Path(checkpoint_dir))
         self._reset()
 
     def _reset(self) -> None:
         self.epoch = 0
+        self.step = 0  # steps done in the current epoch
         self.loss_history: list[float] = []
         self.val_loss_history: list[float] = []
         self.epoch_loss_history: list[float] = []
@@ -114,11 +110,12 @@ class CaptioningSolver:
     def iterations_per_epoch(self) -> int:
         return max(self.data["train_captions"].shape[0] // self.batch_size, 1)
 
-    def _step(self) -> float:
+    def _step(self, guard: RunGuard) -> float:
         captions, features, _ = sample_coco_minibatch(
             self.data, batch_size=self.batch_size, split="train", rng=self.rng
         )
         loss, grads = self.model.loss(features, captions)
+        guard.check_finite({"loss": loss}, len(self.loss_history), self.epoch + 1)
         self.loss_history.append(loss)
         for name, value in self.model.params.items():
             next_value, config = self.update_rule(value, grads[name], self.optim_configs[name])
@@ -142,41 +139,47 @@ class CaptioningSolver:
         return total / count
 
     def train(self) -> None:
-        """Train from the current epoch up to `num_epochs` (continues after `resume`)."""
+        """Train from the current position up to `num_epochs` (continues after `resume`)."""
         per_epoch = self.iterations_per_epoch
         total = self.num_epochs * per_epoch
         bar = tqdm(
-            total=total, initial=self.epoch * per_epoch, disable=not self.progress, unit="it"
+            total=total, initial=len(self.loss_history), disable=not self.progress, unit="it"
         )
-        with bar:
+        guard = RunGuard(
+            self.folder, self.checkpoint_every, self.save_checkpoint,
+            parameters=lambda: self.model.params.values(),
+        )  # fmt: skip
+        with bar, guard:
             while self.epoch < self.num_epochs:
-                losses = []
-                for _ in range(per_epoch):
-                    losses.append(self._step())
+                while self.step < per_epoch:
+                    loss = self._step(guard)
+                    self.step += 1
                     t = len(self.loss_history)
                     if self.verbose and (t - 1) % self.print_every == 0:
-                        logger.info("(Iteration %d / %d) loss: %f", t, total, losses[-1])
-                    bar.set_postfix(loss=f"{losses[-1]:.3f}", epoch=self.epoch + 1)
+                        logger.info("(Iteration %d / %d) loss: %f", t, total, loss)
+                    bar.set_postfix(loss=f"{loss:.3f}", epoch=self.epoch + 1)
                     bar.update()
-                self._end_epoch(float(np.mean(losses)))
+                    guard.after_step(t)
+                self._end_epoch(float(np.mean(self.loss_history[-per_epoch:])), guard)
 
-    def _end_epoch(self, mean_loss: float) -> None:
-        self.epoch += 1
+    def _end_epoch(self, mean_loss: float, guard: RunGuard) -> None:
+        self.epoch, self.step = self.epoch + 1, 0
         for config in self.optim_configs.values():
             config["learning_rate"] = config.get("learning_rate", 1e-2) * self.lr_decay
         self.epoch_loss_history.append(mean_loss)
         val_loss = self.validation_loss()
         self.val_loss_history.append(val_loss)
-        score = mean_loss if np.isnan(val_loss) else val_loss
-        improved = score < self.best_val_loss
+        has_val = len(self.data["val_captions"]) > 0 and self.max_val_captions > 0
+        score = val_loss if has_val else mean_loss
+        guard.check_finite({"validation loss": score}, len(self.loss_history), self.epoch)
+        improved = is_improvement(score, self.best_val_loss)
         if improved:
             self.best_val_loss = score
             self.best_params = {name: value.copy() for name, value in self.model.params.items()}
         logger.info("epoch %d: train %.4f, val %.4f", self.epoch, mean_loss, val_loss)
-        if self.checkpoint_dir is not None:
-            self.save_checkpoint(self.checkpoint_dir / "last.pt")
-            if improved:
-                self.save_checkpoint(self.checkpoint_dir / "best.pt", params=self.best_params)
+        if self.folder is not None and improved:  # best.pt first: last.pt says it is written
+            self.save_checkpoint(self.folder.best, params=self.best_params)
+        guard.write()
 
     @property
     def history(self) -> dict[str, list[float]]:
@@ -197,14 +200,15 @@ class CaptioningSolver:
             "optimizer": {"update_rule": self.update_rule_name, "configs": self.optim_configs},
             "solver": {"batch_size": self.batch_size, "lr_decay": self.lr_decay},
             "epoch": self.epoch,
+            "step": self.step,
             "history": self.history,
-            "best_val_loss": self.best_val_loss,
-            "rng_state": json.dumps(self.rng.bit_generator.state),
+            "best_val_loss": float(self.best_val_loss),
+            "rng": rng_state(self.rng),
         }
 
     def save_checkpoint(self, path: str | os.PathLike, params: dict | None = None) -> Path:
         """Write the state (with `params` in place of the current ones if given) atomically."""
-        return atomic_torch_save(to_checkpoint(self.state_dict(params)), path)
+        return save_checkpoint(path, FORMAT, self.state_dict(params))
 
     def load_state_dict(self, state: dict) -> None:
         if state["model"] != self.model.cell_type or state["config"] != self.model.config:
@@ -212,17 +216,19 @@ class CaptioningSolver:
                 f"checkpoint holds a {state['model']} {state['config']}, not this "
                 f"{self.model.cell_type} {self.model.config}"
             )
-        dtype = self.model.dtype
-        self.model.params = {k: np.asarray(v, dtype=dtype) for k, v in state["params"].items()}
-        self.best_params = {k: np.asarray(v, dtype=dtype) for k, v in state["best_params"].items()}
-        self.optim_configs = state["optimizer"]["configs"]
-        self.epoch = int(state["epoch"])
-        self.loss_history = list(state["history"]["train_loss"])
-        self.epoch_loss_history = list(state["history"]["epoch_train_loss"])
-        self.val_loss_history = list(state["history"]["val_loss"])
+        self.model.params = fitted_params(self.model, state["params"])
+        self.best_params = fitted_params(self.model, state["best_params"])
+        self.optim_configs = {name: dict(state["optimizer"]["configs"][name])
+                              for name in self.model.params}  # fmt: skip
+        self.epoch, self.step = int(state["epoch"]), int(state["step"])
+        self.loss_history = [float(v) for v in state["history"]["train_loss"]]
+        self.epoch_loss_history = [float(v) for v in state["history"]["epoch_train_loss"]]
+        self.val_loss_history = [float(v) for v in state["history"]["val_loss"]]
         self.best_val_loss = float(state["best_val_loss"])
-        self.rng.bit_generator.state = json.loads(state["rng_state"])
+        restore_rng_state(state["rng"], self.rng)
 
     def resume(self, path: str | os.PathLike) -> None:
         """Continue from a `last.pt` written by a solver with the same model and settings."""
-        self.load_state_dict(read_checkpoint(path))
+        state = read_checkpoint(path)
+        with checkpoint_errors(path):
+            self.load_state_dict(state)

@@ -12,22 +12,29 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from vislab.captioning.training_history import write_history
+from vislab.captioning.caption_runs import coco_fingerprint, write_caption_history
 from vislab.captioning.transformer import CaptioningTransformer
-from vislab.captioning.transformer_solver import CaptioningSolverTransformer
+from vislab.captioning.transformer_solver import FORMAT, CaptioningSolverTransformer
+from vislab.checkpoints import checkpoint_errors, load_checkpoint
 from vislab.datasets.coco import load_coco_data
-from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
+from vislab.datasets.grid_data import require_grid_features, square_grid
+from vislab.errors import InvalidInputError
+from vislab.run_guard import DEFAULT_CHECKPOINT_EVERY, CheckpointEvery
+from vislab.runs import check_device, open_run
 from vislab.seeding import seed_everything
 from vislab.torch_nn.distributed import init_from_env
 
 logger = logging.getLogger(__name__)
+REQUIRED = {
+    "model": str, "config": dict, "word_to_idx": dict, "state_dict": dict, "optimizer": dict,
+    "epoch": int, "step": int, "history": dict, "best_val_loss": float, "rng": dict,
+}  # fmt: skip
 
 
 @dataclass
@@ -38,17 +45,6 @@ class TrainedTransformer:
     last_checkpoint: Path
     history: dict
     model: CaptioningTransformer
-
-
-def check_device(device: str | torch.device) -> torch.device:
-    """A torch device that exists here; `cuda` without CUDA is a user error."""
-    try:
-        device = torch.device(device)
-    except RuntimeError as error:
-        raise InvalidInputError(f"unknown device {device!r}; use cpu or cuda") from error
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidInputError("--device cuda was asked for but CUDA is not available here")
-    return device
 
 
 def train_transformer_captioner(
@@ -69,22 +65,41 @@ def train_transformer_captioner(
     num_layers: int = 2,
     max_length: int = 50,
     dropout: float = 0.1,
+    checkpoint_every: str = DEFAULT_CHECKPOINT_EVERY,
+    grid: bool = False,
 ) -> TrainedTransformer:
-    """Train a CaptioningTransformer on a `coco_captioning` folder; resumable from last.pt."""
-    out_dir = Path(out_dir)
+    """Train a CaptioningTransformer on a `coco_captioning` folder into the run folder
+    `out_dir` (vislab.runs); with `resume`, continue its last.pt (same options and data).
+    `grid`: cross-attention over the folder's grid cells (`{split}_grid_features`, a square
+    grid) instead of the course's one feature vector."""
+    every = CheckpointEvery.parse(checkpoint_every)
+    options = {
+        "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
+        "seed": seed, "device": device, "max_train": max_train,
+        "max_val_captions": max_val_captions, "wordvec_dim": wordvec_dim,
+        "num_heads": num_heads, "num_layers": num_layers, "max_length": max_length,
+        "dropout": dropout, "checkpoint_every": checkpoint_every, "grid": grid,
+    }  # fmt: skip
     owns_group = not (torch.distributed.is_available() and torch.distributed.is_initialized())
     context = init_from_env(check_device(device))
     try:
         seed_everything(seed)
         data = load_coco_data(data_dir, max_train=max_train, rng=np.random.default_rng(seed))
+        if grid:  # the solver reads `*_features`: give it the grid
+            require_grid_features(data, data_dir, "transformer-grid")
+            data = {**data, "train_features": data["train_grid_features"]}
+            data["val_features"] = data["val_grid_features"]
+        folder = open_run(out_dir, options, coco_fingerprint(data_dir, data), resume=resume,
+                          is_main=context.is_main)  # fmt: skip
         model = CaptioningTransformer(
             data["word_to_idx"],
-            input_dim=data["train_features"].shape[1],
+            input_dim=data["train_features"].shape[-1],
             wordvec_dim=wordvec_dim,
             num_heads=num_heads,
             num_layers=num_layers,
             max_length=max_length,
             dropout=dropout,
+            grid_shape=square_grid(data["train_features"].shape[1]) if grid else None,
         )
         solver = CaptioningSolverTransformer(
             model,
@@ -95,41 +110,35 @@ def train_transformer_captioner(
             num_epochs=epochs,
             seed=seed,
             context=context,
-            checkpoint_dir=out_dir,
+            checkpoint_dir=folder.path,
+            checkpoint_every=every,
             max_val_captions=max_val_captions,
             progress=progress,
         )
-        last = out_dir / "last.pt"
-        if resume and last.is_file():
-            solver.load_state_dict(read_transformer_checkpoint(last, context.device))
-            logger.info("resuming from %s at epoch %d", last, solver.epoch)
-        elif resume:
-            logger.info("no %s to resume from; starting afresh", last)
+        if folder.resuming:
+            state = read_transformer_checkpoint(folder.last, context.device)
+            with checkpoint_errors(folder.last):
+                solver.load_state_dict(state)
+            logger.info("resuming from %s at epoch %d", folder.last, solver.epoch)
         solver.train()
         if context.is_main:
-            write_history(out_dir, solver.history, "transformer captioner", "loss per word")
+            write_caption_history(folder, solver.history, "transformer captioner", "loss per word")
         context.barrier()
     finally:
         if owns_group:
             context.shutdown()
-    return TrainedTransformer(out_dir / "best.pt", last, solver.history, model)
+    return TrainedTransformer(folder.best, folder.last, solver.history, model)
 
 
 def read_transformer_checkpoint(path: str | os.PathLike, device="cpu") -> dict:
-    """Load a Transformer checkpoint with `weights_only=True` onto `device`."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataNotFoundError(
-            f"checkpoint {path} does not exist; train one with "
-            "`vislab caption train --model transformer`"
-        )
-    try:
-        state = torch.load(path, map_location=device, weights_only=True)
-    except (RuntimeError, EOFError, ValueError, OSError, pickle.UnpicklingError) as error:
-        raise CorruptFileError(f"{path} is not a vislab captioning checkpoint: {error}") from error
-    if not isinstance(state, dict) or state.get("model") != "transformer":
-        raise CorruptFileError(f"{path} is not a Transformer captioning checkpoint")
-    return state
+    """Load a Transformer checkpoint (vislab.checkpoints: weights only) onto `device`."""
+    return load_checkpoint(
+        path,
+        FORMAT,
+        REQUIRED,
+        device=device,
+        missing_hint="train one with `vislab caption train --model transformer`",
+    )
 
 
 class TransformerCaptioner:
@@ -148,9 +157,25 @@ class TransformerCaptioner:
         self.epoch = int(state["epoch"])
         self.history = state["history"]
 
+    @property
+    def feature_layout(self) -> str:
+        """ "grid" (features (N, L, D)) for a model built with grid_shape, else "vector"."""
+        return "grid" if "grid_shape" in self.model.config else "vector"
+
     def sample(self, features: np.ndarray, max_length: int = 30, beam_size: int = 1) -> np.ndarray:
-        """features: (N, D) -> word ids (N, max_length), `<NULL>` after `<END>`."""
+        """features: (N, D), or (N, L, D) over a grid -> word ids (N, max_length), `<NULL>`
+        after `<END>`."""
         features = np.asarray(features)
+        if self.feature_layout == "grid":
+            cells, expected = (
+                int(np.prod(self.model.config["grid_shape"])),
+                self.model.config["input_dim"],
+            )
+            if features.shape[1:] != (cells, expected):
+                raise InvalidInputError(
+                    f"features must be (N, {cells}, {expected}), got {features.shape}"
+                )
+            return self.model.sample(features, max_length=max_length, beam_size=beam_size)
         expected = self.model.config["input_dim"]
         if features.ndim != 2 or features.shape[1] != expected:
             raise InvalidInputError(f"features must be (N, {expected}), got {features.shape}")
@@ -160,4 +185,6 @@ class TransformerCaptioner:
 def load_transformer_captioner(path: str | os.PathLike, device="cpu") -> TransformerCaptioner:
     """Load `best.pt` / `last.pt` written by `train_transformer_captioner`."""
     device = check_device(device)
-    return TransformerCaptioner(read_transformer_checkpoint(path, device), device)
+    state = read_transformer_checkpoint(path, device)
+    with checkpoint_errors(path):
+        return TransformerCaptioner(state, device)

@@ -7,6 +7,11 @@ every caption count once per epoch). Under DDP with K processes, rank r takes ev
 of each global batch (`DistributedContext.shard`), so the union of the ranks' batches is the
 single-process batch; with the course's loss normalisation and DDP's gradient averaging, K
 processes follow the single-process run up to floating-point reduction order.
+
+Checkpoints (vislab.checkpoints, format "vislab-captioner-transformer") hold the position
+(epoch, step within it) as well as the model and optimiser; since the epoch's order and each
+step's dropout seed are functions of (seed, epoch, step, rank), a run resumed from any
+checkpoint, also a mid-epoch one, repeats the uninterrupted run exactly (on every rank).
 """
 
 from __future__ import annotations
@@ -20,17 +25,21 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from vislab.atomic_files import atomic_torch_save
+from vislab.checkpoints import save_checkpoint
 from vislab.errors import CorruptFileError, InvalidInputError
+from vislab.run_guard import DEFAULT_CHECKPOINT_EVERY, RunGuard
+from vislab.runs import RunFolder, is_improvement, restore_rng_state, rng_state
 from vislab.torch_nn.distributed import DistributedContext
 
 logger = logging.getLogger(__name__)
+FORMAT = "vislab-captioner-transformer"
 
 EXTRA_OPTIONS = {
     "device": "cpu",
     "seed": 0,
     "context": None,
     "checkpoint_dir": None,
+    "checkpoint_every": DEFAULT_CHECKPOINT_EVERY,
     "max_val_captions": 1000,
     "progress": False,
 }
@@ -59,9 +68,10 @@ class CaptioningSolverTransformer:
     Course keywords: learning_rate=0.001, batch_size=100, num_epochs=10, print_every=10,
     verbose=True (the loss is logged, not printed). Beyond the course: device="cpu", seed=0
     (epoch orders and per-epoch dropout seeds), context=None (a `DistributedContext`; None runs
-    in one process), checkpoint_dir=None (writes last.pt every epoch and best.pt at the best
-    validation loss, on rank 0 only), max_val_captions=1000 (validation subset), progress=False
-    (a tqdm bar on rank 0). Unknown keywords raise ValueError.
+    in one process), checkpoint_dir=None (writes last.pt every epoch and every
+    `checkpoint_every`, "5min" or "200it", and best.pt at the best validation loss, on rank 0
+    only), max_val_captions=1000 (validation subset), progress=False (a tqdm bar on rank 0).
+    Unknown keywords raise ValueError.
     """
 
     def __init__(self, model, data: dict, idx_to_word, **kwargs):
@@ -79,7 +89,8 @@ class CaptioningSolverTransformer:
         self.max_val_captions = options["max_val_captions"]
         self.progress = options["progress"]
         checkpoint_dir = options["checkpoint_dir"]
-        self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
+        self.folder = None if checkpoint_dir is None else RunFolder(Path(checkpoint_dir))
+        self.checkpoint_every = options["checkpoint_every"]
         self.context = options["context"] or DistributedContext(
             device=torch.device(options["device"])
         )
@@ -99,6 +110,7 @@ class CaptioningSolverTransformer:
 
     def _reset(self) -> None:
         self.epoch = 0
+        self.step = 0  # steps done in the current epoch
         self.loss_history: list[float] = []
         self.epoch_loss_history: list[float] = []
         self.val_loss_history: list[float] = []
@@ -114,48 +126,60 @@ class CaptioningSolverTransformer:
         return num_train // self.batch_size
 
     def train(self) -> None:
-        """Train from the current epoch up to `num_epochs` (continues after `load_state_dict`)."""
+        """Train from the current position up to `num_epochs` (continues after
+        `load_state_dict`)."""
         per_epoch = self.iterations_per_epoch
         bar = tqdm(
             total=self.num_epochs * per_epoch,
-            initial=self.epoch * per_epoch,
+            initial=len(self.loss_history),
             disable=not (self.progress and self.context.is_main),
             unit="it",
         )
-        with bar:
+        with bar, self._guard() as guard:
             while self.epoch < self.num_epochs:
-                self._end_epoch(self.train_epoch(bar))
+                self._end_epoch(self.train_epoch(bar, guard), guard)
 
-    def train_epoch(self, bar=None) -> float:
-        """One pass over the training captions; returns the mean loss of its iterations."""
+    def _guard(self, folder: RunFolder | None = None) -> RunGuard:
+        return RunGuard(
+            folder or self.folder, self.checkpoint_every, self.save_checkpoint, self.context,
+            parameters=self.model.parameters,
+        )  # fmt: skip
+
+    def train_epoch(self, bar=None, guard: RunGuard | None = None) -> float:
+        """The rest of one pass over the training captions (from `self.step`); returns the
+        mean loss of the epoch's iterations."""
+        guard = guard or self._guard()
         num_train = self._tensors["train_captions"].shape[0]
         order = self.context.shard(num_train, epoch_seed=self.seed * 100_003 + self.epoch)
-        # Dropout masks: a fresh, reproducible stream per epoch and rank (resumes exactly).
-        torch.manual_seed(self.seed * 100_003 + self.epoch * 1_009 + self.context.rank)
         self.model.train()
-        b, losses = self.local_batch_size, []
-        num_iterations = self.num_epochs * self.iterations_per_epoch
-        for i in range(self.iterations_per_epoch):
-            losses.append(self._step(order[i * b : (i + 1) * b]))
-            t = self.epoch * self.iterations_per_epoch + i
+        b, per_epoch = self.local_batch_size, self.iterations_per_epoch
+        num_iterations = self.num_epochs * per_epoch
+        while self.step < per_epoch:
+            t = len(self.loss_history)
+            # Dropout masks: a reproducible stream per step and rank (resumes exactly anywhere).
+            torch.manual_seed(self.seed * 100_003 + t * 1_009 + self.context.rank)
+            loss = self._step(order[self.step * b : (self.step + 1) * b], guard)
+            self.step += 1
             if self.verbose and t % self.print_every == 0:
-                logger.info("(Iteration %d / %d) loss: %f", t + 1, num_iterations, losses[-1])
+                logger.info("(Iteration %d / %d) loss: %f", t + 1, num_iterations, loss)
             if bar is not None:
-                bar.set_postfix(loss=f"{losses[-1]:.3f}", epoch=self.epoch + 1)
+                bar.set_postfix(loss=f"{loss:.3f}", epoch=self.epoch + 1)
                 bar.update()
-        self.epoch += 1
-        return float(np.mean(losses))
+            guard.after_step(t + 1)
+        self.epoch, self.step = self.epoch + 1, 0
+        return float(np.mean(self.loss_history[-per_epoch:]))
 
-    def _step(self, index: torch.Tensor) -> float:
+    def _step(self, index: torch.Tensor, guard: RunGuard) -> float:
         captions, features = self._minibatch(index.to(self.device), "train")
         captions_in, captions_out = captions[:, :-1], captions[:, 1:]
         mask = captions_out != self.model._null
         scores = self.training_model(features, captions_in)
         loss = transformer_temporal_softmax_loss(scores, captions_out, mask)
+        value = float(self.context.all_reduce_mean(loss.detach()))
+        guard.check_finite({"loss": value}, len(self.loss_history), self.epoch + 1)
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
         self.optim.step()
-        value = float(self.context.all_reduce_mean(loss.detach()))
         self.loss_history.append(value)
         return value
 
@@ -164,18 +188,20 @@ class CaptioningSolverTransformer:
         image_idxs = self._tensors[f"{split}_image_idxs"][index].long()
         return captions, self._tensors[f"{split}_features"][image_idxs]  # (N, D)
 
-    def _end_epoch(self, mean_loss: float) -> None:
+    def _end_epoch(self, mean_loss: float, guard: RunGuard) -> None:
         self.epoch_loss_history.append(mean_loss)
         val_loss = self.validation_loss()
         self.val_loss_history.append(val_loss)
-        score = mean_loss if np.isnan(val_loss) else val_loss
-        improved = score < self.best_val_loss
-        self.best_val_loss = min(score, self.best_val_loss)
+        has_val = min(len(self.data["val_captions"]), self.max_val_captions) > 0
+        score = val_loss if has_val else mean_loss
+        guard.check_finite({"validation loss": score}, len(self.loss_history), self.epoch)
+        improved = is_improvement(score, self.best_val_loss)
+        if improved:
+            self.best_val_loss = score
         logger.info("epoch %d: train %.4f, val %.4f", self.epoch, mean_loss, val_loss)
-        if self.checkpoint_dir is not None and self.context.is_main:
-            self.save_checkpoint(self.checkpoint_dir / "last.pt")
-            if improved:
-                self.save_checkpoint(self.checkpoint_dir / "best.pt")
+        if self.folder is not None and improved and self.context.is_main:
+            self.save_checkpoint(self.folder.best)  # first: last.pt says best.pt is written
+        guard.write()
 
     @property
     def history(self) -> dict[str, list[float]]:
@@ -223,12 +249,14 @@ class CaptioningSolverTransformer:
             "solver": {"batch_size": self.batch_size, "learning_rate": self.learning_rate},
             "seed": self.seed,
             "epoch": self.epoch,
+            "step": self.step,
             "history": self.history,
-            "best_val_loss": self.best_val_loss,
+            "best_val_loss": float(self.best_val_loss),
+            "rng": rng_state(),
         }
 
     def save_checkpoint(self, path: str | os.PathLike) -> Path:
-        return atomic_torch_save(self.state_dict(), path)
+        return save_checkpoint(path, FORMAT, self.state_dict())
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from a checkpoint of the same model; the data order continues exactly."""
@@ -239,7 +267,8 @@ class CaptioningSolverTransformer:
             )
         self.model.load_state_dict(state["state_dict"])
         self.optim.load_state_dict(state["optimizer"])
-        self.epoch = int(state["epoch"])
+        self.epoch, self.step = int(state["epoch"]), int(state["step"])
+        restore_rng_state(state["rng"])
         self.loss_history = [float(v) for v in state["history"]["train_loss"]]
         self.epoch_loss_history = [float(v) for v in state["history"]["epoch_train_loss"]]
         self.val_loss_history = [float(v) for v in state["history"]["val_loss"]]

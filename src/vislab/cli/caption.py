@@ -10,8 +10,9 @@ from vislab.cli import arguments as valid
 
 TRAIN_DESCRIPTION = (
     "Train a captioner on a folder in the course's coco_captioning layout. Writes OUT/last.pt "
-    "every epoch, OUT/best.pt (best validation loss), OUT/history.json and OUT/loss_curve.png; "
-    "--resume continues from OUT/last.pt."
+    "every epoch and every --checkpoint-every, OUT/best.pt (best validation loss), "
+    "OUT/history.json, OUT/loss_curve.png and OUT/run.json; an existing run is continued only "
+    "with --resume (same settings and data; --epochs may grow). SIGTERM/SIGINT save and stop."
 )
 
 
@@ -24,6 +25,7 @@ def _train(args) -> None:
         "resume": args.resume,
         "max_train": args.max_train,
         "progress": True,
+        "checkpoint_every": args.checkpoint_every,
     }
     optional = {
         "learning_rate": args.learning_rate,
@@ -92,6 +94,11 @@ def register(groups) -> None:
     )
     train.add_argument("--out", type=valid.output_folder, required=True, help="output folder")
     train.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    train.add_argument(
+        "--checkpoint-every",
+        default="5min",
+        help="also write OUT/last.pt within an epoch this often: 30s, 5min, 1h or 200it",
+    )
     train.set_defaults(handler=_train)
 
     sample = groups["caption"].add_parser(

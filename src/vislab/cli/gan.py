@@ -15,8 +15,10 @@ COURSE_EPOCHS = {"fc": 10, "dc": 5}
 
 def _train(args) -> int:
     from vislab.gan import GanConfig, load_gan_images, train_gan
+    from vislab.run_guard import CheckpointEvery
     from vislab.torch_nn.distributed import init_from_env
 
+    every = CheckpointEvery.parse(args.checkpoint_every)
     config = GanConfig(
         model=args.model,
         loss=args.loss,
@@ -32,8 +34,9 @@ def _train(args) -> int:
     context = init_from_env(args.device)
     try:
         run = train_gan(
-            images, config, args.out, resume=args.resume, progress=True, context=context
-        )
+            images, config, args.out, resume=args.resume, progress=True, context=context,
+            checkpoint_every=every,
+        )  # fmt: skip
     finally:
         context.shutdown()
     if context.is_main:
@@ -90,7 +93,7 @@ def _register_train(gan) -> None:
     train = gan.add_parser(
         "train",
         help="train a GAN (checkpoint each epoch, sample grids, loss curve)",
-        description="Train a GAN on MNIST-format images held in memory. Writes OUT/checkpoint.pt "
+        description="Train a GAN on MNIST-format images held in memory. Writes OUT/last.pt "
         "each epoch, OUT/samples/iter_*.png from fixed noise and OUT/loss_curve.png. "
         "Works under torchrun (DDP).",
     )
@@ -113,7 +116,14 @@ def _register_train(gan) -> None:
         "--epochs", type=valid.positive_int, help="default: the course's (fc 10, dc 5)"
     )
     train.add_argument("--out", type=valid.output_folder, required=True, help="output folder")
-    train.add_argument("--resume", action="store_true", help="continue OUT/checkpoint.pt")
+    train.add_argument(
+        "--resume", action="store_true", help="continue OUT/last.pt (same settings and data)"
+    )
+    train.add_argument(
+        "--checkpoint-every",
+        default="5min",
+        help="also write OUT/last.pt within an epoch this often: 30s, 5min, 1h or 200it",
+    )
     train.add_argument(
         "--show-every", type=valid.positive_int, default=250, help="iterations between grids"
     )

@@ -84,7 +84,7 @@ def _train_one(model, loss, budget: GanBudget, images, folder, fresh) -> dict:
 
 def _measure(summary, folder, real, cnn, budget: GanBudget) -> dict:
     """Add FID and classifier statistics of `budget.fid_samples` samples to a run summary."""
-    G, config = load_generator(folder / "checkpoint.pt")
+    G, config = load_generator(folder / "last.pt")
     noise = sample_noise(
         budget.fid_samples, config.noise_dim, generator=torch.Generator().manual_seed(0)
     )

@@ -1,4 +1,4 @@
-"""Pixels in and out: the [-1, 1] scaling the GANs train in, sample grids and loss curves as PNG."""
+"""Pixels in and out: the [-1, 1] scaling the GANs train in, sample grids as PNG."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from vislab.atomic_files import atomic_savefig, atomic_write_bytes
+from vislab.atomic_files import atomic_write_bytes
 from vislab.errors import InvalidInputError
 
 
@@ -80,18 +80,3 @@ def show_images(
     picture.save(buffer, format="PNG")
     return atomic_write_bytes(path, buffer.getvalue())
 
-
-def save_loss_curve(history: dict[str, list[float]], path: str | os.PathLike, title: str) -> Path:
-    """Plot D and G losses against the iteration (`history` keys: iteration, d_loss, g_loss)."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(6, 3.5), dpi=100)
-    axes = figure.add_subplot()
-    axes.plot(history["iteration"], history["d_loss"], label="discriminator", linewidth=0.8)
-    axes.plot(history["iteration"], history["g_loss"], label="generator", linewidth=0.8)
-    axes.set_xlabel("iteration")
-    axes.set_ylabel("loss")
-    axes.set_title(title)
-    axes.legend()
-    figure.tight_layout()
-    return atomic_savefig(figure, path)

@@ -2,9 +2,11 @@
 
 Same step as the course loop (`gan_step`), plus what a real run needs: the data set as one
 in-memory tensor shuffled per epoch, fixed-noise sample grids every `show_every` iterations
-(comparable frames), a loss curve, an atomic checkpoint after every epoch, exact `resume`
-(models, optimisers, RNG states and history are saved at epoch boundaries and each epoch's
-order is a function of (seed, epoch)), and a clear stop when a loss turns NaN or infinite.
+(comparable frames), a loss curve, the run folder of vislab.runs (last.pt after every epoch
+and every `checkpoint_every`, run.json, the resume rule), exact `resume` (models, optimisers,
+random state, history and the step within the epoch are saved; each epoch's order is a function
+of (seed, epoch)), a checkpoint and RunInterrupted on SIGTERM/SIGINT, and a clear stop when a
+loss turns NaN or infinite.
 
 Under torchrun (see `vislab.torch_nn.distributed`) each rank takes its round-robin shard
 and batch/K items per step; the noise for the whole global batch is drawn on every rank
@@ -18,7 +20,6 @@ cost is one small all-reduce per BatchNorm layer per forward.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -28,24 +29,30 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from vislab.atomic_files import atomic_write_text
-from vislab.errors import InvalidInputError, VislabError
-from vislab.gan.checkpoints import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
-from vislab.gan.images import preprocess_img, save_loss_curve, show_images
+from vislab.checkpoints import checkpoint_errors
+from vislab.errors import InvalidInputError
+from vislab.gan.checkpoints import load_checkpoint, save_checkpoint
+from vislab.gan.images import preprocess_img, show_images
 from vislab.gan.models import sample_noise
 from vislab.gan.registry import GanConfig, build_models, loss_pair
 from vislab.gan.training import gan_step, get_optimizer
+from vislab.run_guard import DEFAULT_CHECKPOINT_EVERY, RunGuard, TrainingDivergedError
+from vislab.runs import (
+    RunFolder,
+    check_device,
+    data_fingerprint,
+    open_run,
+    restore_rng_state,
+    rng_state,
+    write_history,
+)
+from vislab.seeding import seed_everything
 from vislab.torch_nn.distributed import DistributedContext, sync_batchnorm, unwrap
 
 logger = logging.getLogger(__name__)
 
 NUM_FIXED_NOISE = 64
-# Settings that must match for --resume to continue the same run (epochs may grow).
-RESUME_KEYS = ("model", "loss", "batch_size", "noise_dim", "learning_rate", "num_train", "seed")
-
-
-class TrainingDivergedError(VislabError):
-    """A loss became NaN or infinite; the last good checkpoint is kept."""
+__all__ = ["GanRun", "TrainingDivergedError", "train_gan"]
 
 
 @dataclass
@@ -78,43 +85,44 @@ def _fresh_state(config: GanConfig, device: torch.device) -> dict:
         "D_solver": get_optimizer(D, config.learning_rate),
         "G_solver": get_optimizer(G, config.learning_rate),
         "noise_rng": torch.Generator().manual_seed(config.seed + 1),
-        "fixed_noise": fixed, "epoch": 0, "iteration": 0,
+        "fixed_noise": fixed, "epoch": 0, "step": 0, "iteration": 0,
         "history": {"iteration": [], "d_loss": [], "g_loss": []},
     }  # fmt: skip
 
 
-def _restore(state: dict, saved: dict, config: GanConfig, path: Path) -> None:
-    """Load a checkpoint's tensors into a fresh state, checking it belongs to this run."""
-    old = GanConfig.from_dict(saved["config"])
-    changed = [k for k in RESUME_KEYS if getattr(old, k) != getattr(config, k)]
-    if changed:
-        details = ", ".join(f"{k}: {getattr(old, k)} -> {getattr(config, k)}" for k in changed)
-        raise InvalidInputError(f"cannot resume {path}: the run's settings differ ({details})")
-    state["D"].load_state_dict(saved["discriminator"])
-    state["G"].load_state_dict(saved["generator"])
-    state["D_solver"].load_state_dict(saved["d_optimizer"])
-    state["G_solver"].load_state_dict(saved["g_optimizer"])
-    state["noise_rng"].set_state(saved["noise_rng"].cpu())
-    torch.set_rng_state(saved["torch_rng"].cpu())
-    state["fixed_noise"] = saved["fixed_noise"].cpu()
-    state["epoch"], state["iteration"] = int(saved["epoch"]), int(saved["iteration"])
-    state["history"] = {k: list(v) for k, v in saved["history"].items()}
+def _restore(state: dict, path: Path, device: torch.device) -> None:
+    """Load last.pt into a fresh state (open_run has checked that it belongs to this run)."""
+    saved = load_checkpoint(path, device)
+    with checkpoint_errors(path):
+        state["D"].load_state_dict(saved["discriminator"])
+        state["G"].load_state_dict(saved["generator"])
+        state["D_solver"].load_state_dict(saved["d_optimizer"])
+        state["G_solver"].load_state_dict(saved["g_optimizer"])
+        restore_rng_state(saved["rng"], generators=[state["noise_rng"]])
+        state["fixed_noise"] = saved["fixed_noise"].cpu()
+        for key in ("epoch", "step", "iteration"):
+            state[key] = int(saved[key])
+        state["history"] = {k: list(v) for k, v in saved["history"].items()}
 
 
 def _checkpoint_state(state: dict, config: GanConfig) -> dict:
     return {
         "config": config.to_dict(),
         "epoch": state["epoch"],
+        "step": state["step"],
         "iteration": state["iteration"],
         "discriminator": unwrap(state["D"]).state_dict(),
         "generator": unwrap(state["G"]).state_dict(),
         "d_optimizer": state["D_solver"].state_dict(),
         "g_optimizer": state["G_solver"].state_dict(),
-        "noise_rng": state["noise_rng"].get_state(),
-        "torch_rng": torch.get_rng_state(),
+        "rng": rng_state(generators=[state["noise_rng"]]),
         "fixed_noise": state["fixed_noise"],
         "history": state["history"],
     }
+
+
+def _parameters(state: dict) -> list[torch.Tensor]:
+    return [*state["D"].parameters(), *state["G"].parameters()]
 
 
 @torch.no_grad()
@@ -137,13 +145,14 @@ def _prepare_models(state: dict, context: DistributedContext) -> None:
         state["D"], state["G"] = context.wrap(state["D"]), context.wrap(G)
 
 
-def _run_epoch(state, config, train, context, out_dir, losses, bar) -> list[Path]:
-    """One pass over this rank's shard; returns the grids written (rank 0)."""
+def _run_epoch(state, config, train, context, out_dir, losses, bar, guard) -> list[Path]:
+    """The rest of one pass over this rank's shard (from `state["step"]`); returns the grids
+    written (rank 0)."""
     batch, local_batch = config.batch_size, context.local_batch_size(config.batch_size)
     order = context.shard(len(train), epoch_seed=config.seed * 1_000_003 + state["epoch"])
     rows = slice(context.rank, None, context.world_size)  # this rank's rows of the global noise
     grids = []
-    for step in range(len(train) // batch):
+    for step in range(state["step"], len(train) // batch):
         index = order[step * local_batch : (step + 1) * local_batch].to(train.device)
         d_noise = sample_noise(batch, config.noise_dim, generator=state["noise_rng"])[rows]
         g_noise = sample_noise(batch, config.noise_dim, generator=state["noise_rng"])[rows]
@@ -153,13 +162,7 @@ def _run_epoch(state, config, train, context, out_dir, losses, bar) -> list[Path
             D_for_generator=unwrap(state["D"]),
         )  # fmt: skip
         d_value, g_value = context.all_reduce_mean(torch.stack([d_loss, g_loss])).tolist()
-        if not (torch.isfinite(torch.tensor([d_value, g_value])).all()):
-            raise TrainingDivergedError(
-                f"the losses became non-finite (D {d_value}, G {g_value}) at iteration "
-                f"{state['iteration']} of epoch {state['epoch'] + 1}; the last good checkpoint "
-                f"{out_dir / CHECKPOINT_NAME} (epoch {state['epoch']}) is kept: try a lower "
-                "learning rate or another --loss"
-            )
+        guard.check_finite({"D": d_value, "G": g_value}, state["iteration"], state["epoch"] + 1)
         history = state["history"]
         history["iteration"].append(state["iteration"])
         history["d_loss"].append(d_value)
@@ -169,17 +172,22 @@ def _run_epoch(state, config, train, context, out_dir, losses, bar) -> list[Path
                 write_grid(state["G"], state["fixed_noise"], grid_path(out_dir, state["iteration"]))
             )
         state["iteration"] += 1
+        state["step"] = step + 1
         bar.update(1)
         bar.set_postfix(D=f"{d_value:.3f}", G=f"{g_value:.3f}", epoch=state["epoch"] + 1)
+        guard.after_step(state["iteration"])
     return grids
 
 
-def _save_epoch(state: dict, config: GanConfig, out_dir: Path) -> Path:
-    """Checkpoint, history.json and the loss curve after an epoch (rank 0 only)."""
-    save_checkpoint(out_dir / CHECKPOINT_NAME, _checkpoint_state(state, config))
-    atomic_write_text(out_dir / "history.json", json.dumps(state["history"]))
+def _write_history(state: dict, config: GanConfig, folder: RunFolder) -> Path:
+    """history.json and the loss curve (rank 0 only)."""
+    history = state["history"]
+    curves = {
+        "discriminator": (history["iteration"], history["d_loss"]),
+        "generator": (history["iteration"], history["g_loss"]),
+    }
     title = f"{config.model} + {config.loss}: losses per iteration"
-    return save_loss_curve(state["history"], out_dir / "loss_curve.png", title)
+    return write_history(folder, history, curves, title, "loss")
 
 
 def train_gan(
@@ -191,47 +199,56 @@ def train_gan(
     device: str | torch.device = "cpu",
     progress: bool = False,
     context: DistributedContext | None = None,
+    checkpoint_every: str = DEFAULT_CHECKPOINT_EVERY,
 ) -> GanRun:
     """Train (or continue) a GAN on `images` and write its outputs under `out_dir`.
 
     images: (N, 1, 28, 28) float pixels in [0, 1]; the first `config.num_train` are used.
-    Writes `checkpoint.pt` and `history.json` and `loss_curve.png` after each epoch and
-    `samples/iter_*.png` every `config.show_every` iterations (rank 0 only).
+    Writes the run folder of vislab.runs (last.pt after each epoch and every
+    `checkpoint_every`, e.g. "5min" or "200it"; history.json, loss_curve.png, run.json) and
+    `samples/iter_*.png` every `config.show_every` iterations (rank 0 only). An existing run
+    is continued only with `resume`, with the same settings and images.
     """
-    context = context or DistributedContext(device=torch.device(device))
-    out_dir, device = Path(out_dir), context.device
-    train = preprocess_img(images[: config.num_train].to(torch.float32)).to(device)
+    context = context or DistributedContext(device=check_device(device))
+    device = context.device
+    seed_everything(config.seed)  # the models draw from their own generators; this is the rest
+    used = images[: config.num_train].to(torch.float32)
+    train = preprocess_img(used).to(device)
     if len(train) < config.batch_size:
         raise InvalidInputError(
             f"{len(train)} training images are fewer than one batch of {config.batch_size}"
         )
+    fingerprint = data_fingerprint(config.data, arrays={"images": used})
+    folder = open_run(out_dir, config.to_dict(), fingerprint, resume=resume,
+                      is_main=context.is_main)  # fmt: skip
+    out_dir = folder.path
     state = _fresh_state(config, device)
-    path = out_dir / CHECKPOINT_NAME
-    if path.exists() and not resume:
-        raise InvalidInputError(
-            f"{path} exists: pass --resume to continue that run or choose another --out"
-        )
-    if resume and path.exists():
-        _restore(state, load_checkpoint(path, device), config, path)
-        logger.info("resuming %s after epoch %d", path, state["epoch"])
+    if folder.resuming:
+        _restore(state, folder.last, device)
+        logger.info("resuming %s at epoch %d, step %d", folder.last, state["epoch"], state["step"])
     _prepare_models(state, context)
     losses = loss_pair(config.loss)
-    steps = (config.epochs - state["epoch"]) * (len(train) // config.batch_size)
+    per_epoch = len(train) // config.batch_size
+    done = state["epoch"] * per_epoch + state["step"]
     grids = []
-    with tqdm(total=max(steps, 0), disable=not (progress and context.is_main), unit="it") as bar:
+    guard = RunGuard(folder, checkpoint_every, lambda path: save_checkpoint(
+        path, _checkpoint_state(state, config)), context, lambda: _parameters(state))  # fmt: skip
+    bar = tqdm(total=max(config.epochs * per_epoch - done, 0), unit="it",
+               disable=not (progress and context.is_main))  # fmt: skip
+    with bar, guard:
         while state["epoch"] < config.epochs:
-            grids += _run_epoch(state, config, train, context, out_dir, losses, bar)
-            state["epoch"] += 1
+            grids += _run_epoch(state, config, train, context, out_dir, losses, bar, guard)
+            state["epoch"], state["step"] = state["epoch"] + 1, 0
+            guard.write()
             if context.is_main:
-                _save_epoch(state, config, out_dir)
+                _write_history(state, config, folder)
             context.barrier()
     if context.is_main:
         grids.append(
             write_grid(state["G"], state["fixed_noise"], out_dir / "samples" / "final.png")
         )
-    loss_curve = out_dir / "loss_curve.png"
-    loss_curve = loss_curve if loss_curve.exists() else None
+    curve = folder.curve if folder.curve.exists() else None
     return GanRun(
-        out_dir, path, loss_curve, grids, state["history"], state["epoch"],
+        out_dir, folder.last, curve, grids, state["history"], state["epoch"],
         discriminator=unwrap(state["D"]), generator=unwrap(state["G"]),
     )  # fmt: skip
