@@ -32,7 +32,7 @@ def build(cell_type: str, rng: np.random.Generator):
     if cell_type == "attention-lstm":
         model = AttentionCaptioningLSTM(WORD_TO_IDX, 4, 5, 6, dtype=np.float64, rng=rng,
                                         attention_dim=3)  # fmt: skip
-        return model, rng.standard_normal((N, 3, 4))  # (N, L, D) grid features
+        return model, rng.standard_normal((N, 4, 4))  # (N, L, D) features of a 2 x 2 grid
     model = CaptioningRNN(WORD_TO_IDX, 4, 5, 6, cell_type=cell_type, dtype=np.float64, rng=rng)
     return model, rng.standard_normal((N, 4))
 

@@ -35,7 +35,7 @@ def test_garment_word_positions_skip_place_phrases():
 
 def test_teacher_forcing_a_greedy_caption_gives_its_argmax_probabilities_and_attention():
     model = _model()
-    features = np.random.default_rng(1).standard_normal((5, 3, 4))
+    features = np.random.default_rng(1).standard_normal((5, 4, 4))
     captions, alphas = model.sample_with_attention(features, max_length=6)
     probs, replayed = teacher_forced(model, features, captions)
     h, c, cells, projected = model.initial_state(features)
@@ -50,7 +50,7 @@ def test_faithfulness_counts_nouns_and_is_zero_when_context_is_cut():
     model = _model(2)
     model.params["Wz"][:] = 0.0  # neither the context nor the mean of the cells (h0)
     model.params["W_proj"][:] = 0.0  # reaches the words
-    features = np.random.default_rng(3).standard_normal((4, 3, 4))
+    features = np.random.default_rng(3).standard_normal((4, 4, 4))
     captions = np.array([[4, 5, 2, 0], [4, 9, 7, 2], [4, 4, 2, 0], [5, 9, 2, 0]])
     report = faithfulness(model, features, captions, VOCAB, np.zeros(4), np.random.default_rng(0))
     assert report["num_nouns"] == 4 and report["num_scenes"] == 4

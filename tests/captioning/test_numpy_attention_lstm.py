@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vislab.captioning.numpy_attention_lstm import AttentionCaptioningLSTM
+from vislab.captioning.numpy_attention_lstm import AttentionCaptioningLSTM, cell_positions
 from vislab.captioning.numpy_beam_search import beam_search, repeated_trigram_words
 from vislab.numpy_nn import eval_numerical_gradient
 
@@ -23,7 +23,7 @@ def test_whole_model_gradcheck():
     rng = np.random.default_rng(231)
     model = _model(attention_dim=3)
     captions = rng.integers(len(VOCAB), size=(2, 4))
-    features = rng.standard_normal((2, 3, 4))  # (N, L, D)
+    features = rng.standard_normal((2, 4, 4))  # (N, L, D), a 2 x 2 grid
     _, grads = model.loss(features, captions)
     assert sorted(grads) == sorted(model.params)
     for name in grads:
@@ -47,9 +47,9 @@ def test_config_round_trip_and_cell_type():
 def test_greedy_attention_rows_sum_to_one_until_end_and_beam_one_is_greedy():
     model = _model(seed=2)
     model.params["W_vocab"] *= 4  # peaky: some captions end early
-    features = np.random.default_rng(1).standard_normal((7, 3, 4))
+    features = np.random.default_rng(1).standard_normal((7, 4, 4))
     captions, alphas = model.sample_with_attention(features, max_length=6)
-    assert captions.shape == (7, 6) and alphas.shape == (7, 6, 3)
+    assert captions.shape == (7, 6) and alphas.shape == (7, 6, 4)
     for row, alpha in zip(captions, alphas, strict=True):
         generated = len(row) if model._end not in row else list(row).index(model._end) + 1
         np.testing.assert_allclose(alpha[:generated].sum(axis=1), 1.0, atol=1e-12)
@@ -62,14 +62,15 @@ def test_greedy_attention_rows_sum_to_one_until_end_and_beam_one_is_greedy():
 def test_attention_follows_a_cell_that_matters():
     """With the attention scores made to prefer one region's content, alpha peaks there."""
     model = _model(seed=3, attention_dim=4)
-    features = np.zeros((1, 3, 4))
+    features = np.zeros((1, 4, 4))
     features[0, 1] = 5.0  # only cell 1 has content
-    model.params["W_a"][:] = np.eye(4)
+    model.params["W_a"][:] = 0.0
+    model.params["W_a"][:4] = np.eye(4)  # the features, not the position code
     model.params["w_att"][:] = 1.0
     model.params["W_ha"][:] = 0.0
     _, alphas = model.sample_with_attention(features, max_length=3)
-    # e = 4 * tanh(5) for cell 1 and 0 elsewhere: alpha_1 = e^4 / (e^4 + 2)
-    assert alphas[0, 0, 1] == pytest.approx(np.exp(4 * np.tanh(5)) / (np.exp(4 * np.tanh(5)) + 2))
+    # e = 4 * tanh(5) for cell 1 and 0 elsewhere: alpha_1 = e^e1 / (e^e1 + 3)
+    assert alphas[0, 0, 1] == pytest.approx(np.exp(4 * np.tanh(5)) / (np.exp(4 * np.tanh(5)) + 3))
 
 
 def test_repeated_trigram_words():
@@ -108,3 +109,17 @@ def test_trigram_blocking_stops_repetition_and_length_penalty_prefers_short_at_z
     assert short.tolist() == [2] + [0] * 7
     with pytest.raises(ValueError, match="length_penalty"):
         beam_search(_Cycle(), features, length_penalty=-1)
+
+
+def test_cells_carry_their_place_so_the_model_is_not_order_blind():
+    code = cell_positions(9)
+    np.testing.assert_allclose(code[0], [-1, -1, 1, 1])  # top left
+    np.testing.assert_allclose(code[4], [0, 0, 0, 0])  # centre
+    np.testing.assert_allclose(code[5], [0, 1, 0, 1])  # middle row, right column
+    with pytest.raises(ValueError, match="square grid"):
+        cell_positions(5)
+    model = _model(seed=4)
+    rng = np.random.default_rng(5)
+    features, captions = rng.standard_normal((2, 4, 4)), rng.integers(4, 8, size=(2, 5))
+    swapped = features[:, [3, 1, 2, 0]]  # the same contents in other cells
+    assert model.loss(features, captions)[0] != pytest.approx(model.loss(swapped, captions)[0])

@@ -1,10 +1,16 @@
 """AttentionCaptioningLSTM: a numpy captioner that looks at the grid cells while it speaks.
 
 features: (N, L, D) one vector per grid cell (L = 9 for the scenes, 49 for photos)
+cells = [features, position code of the cell]                 (N, L, D + 4)
 h0 = mean_l(features) W_proj + b_proj                         (N, H)
 x = W_embed[captions_in]                                      (N, T, W)
-h, alphas = attention_lstm(x, features, h0)                   (N, T, H), (N, T, L)
+h, alphas = attention_lstm(x, cells, h0)                      (N, T, H), (N, T, L)
 scores = h W_vocab + b_vocab; loss as in `CaptioningRNN`      (N, T, V)
+
+A cell's features say what is there, not where (every scene window goes through the same
+CNN), so each cell carries its place on the square grid: (r, c, r^2, c^2) with r, c the row
+and column scaled to [-1, 1]; the context vector then holds where the model looked, and
+place words can be read from it.
 
 The attention weights alphas[n, t] say where the model looked before emitting word t: the
 grounding drawn on the images. The language-model parts (embedding, projection, LSTM weights
@@ -28,6 +34,18 @@ from vislab.numpy_nn import (
 )
 
 ATTENTION_LSTM = "attention-lstm"
+POSITION_DIM = 4
+
+
+def cell_positions(num_cells: int, dtype=np.float32) -> np.ndarray:
+    """(L, 4) code of the cells of a square grid in reading order: r, c, r^2, c^2 in [-1, 1]."""
+    side = round(num_cells**0.5)
+    if side * side != num_cells:
+        raise ValueError(f"the attention LSTM needs a square grid of cells, got {num_cells}")
+    coordinates = np.linspace(-1, 1, side) if side > 1 else np.zeros(1)
+    rows, columns = np.meshgrid(coordinates, coordinates, indexing="ij")
+    r, c = rows.reshape(-1), columns.reshape(-1)
+    return np.stack([r, c, r * r, c * c], axis=1).astype(dtype)
 
 
 class AttentionCaptioningLSTM(CaptioningRNN):
@@ -55,7 +73,7 @@ class AttentionCaptioningLSTM(CaptioningRNN):
         super().__init__(word_to_idx, input_dim, wordvec_dim, hidden_dim, "lstm", dtype, rng)
         self.cell_type = ATTENTION_LSTM
         randn = rng.standard_normal if rng is not None else np.random.standard_normal
-        D, H = input_dim, hidden_dim
+        D, H = input_dim + POSITION_DIM, hidden_dim  # the attention sees cells with positions
         A = hidden_dim if attention_dim is None else attention_dim
         extra = {
             "Wz": randn((D, 4 * H)) / np.sqrt(D),
@@ -70,6 +88,12 @@ class AttentionCaptioningLSTM(CaptioningRNN):
     def config(self) -> dict:
         return {**super().config, "attention_dim": int(self.params["w_att"].shape[0])}
 
+    def _cells(self, features: np.ndarray) -> np.ndarray:
+        """features (N, L, D) -> (N, L, D + 4): each cell with its position code appended."""
+        N, L, _ = features.shape
+        code = np.broadcast_to(cell_positions(L, self.dtype), (N, L, POSITION_DIM))
+        return np.concatenate([features, code], axis=2)
+
     def _weights(self) -> list[np.ndarray]:
         p = self.params
         return [p[name] for name in ("Wx", "Wz", "Wh", "b", "W_a", "b_a", "W_ha", "w_att")]
@@ -83,7 +107,7 @@ class AttentionCaptioningLSTM(CaptioningRNN):
         captions_in, captions_out = captions[:, :-1], captions[:, 1:]
         h0, cache_proj = affine_forward(features.mean(axis=1), p["W_proj"], p["b_proj"])
         x, cache_embed = word_embedding_forward(captions_in, p["W_embed"])
-        h, _, cache_cell = attention_lstm_forward(x, features, h0, *self._weights())
+        h, _, cache_cell = attention_lstm_forward(x, self._cells(features), h0, *self._weights())
         loss, vocab_backward = self._vocab_loss(h, captions_out)
         if not compute_grads:
             return loss, {}
@@ -97,25 +121,27 @@ class AttentionCaptioningLSTM(CaptioningRNN):
         return loss, grads
 
     def initial_state(self, features: np.ndarray) -> tuple[np.ndarray, ...]:
-        """features (N, L, D) -> the decoding state (h0, c0, features, projected features)."""
+        """features (N, L, D) -> the decoding state (h0, c0, cells (N, L, D + 4), projected
+        cells (N, L, A))."""
         features = features.astype(self.dtype, copy=False)
         h0, c0 = super().initial_state(features.mean(axis=1))
-        projected = features @ self.params["W_a"] + self.params["b_a"]  # (N, L, A)
-        return h0, c0, features, projected
+        cells = self._cells(features)
+        projected = cells @ self.params["W_a"] + self.params["b_a"]  # (N, L, A)
+        return h0, c0, cells, projected
 
-    def step_with_attention(self, words, h, c, features, projected):
+    def step_with_attention(self, words, h, c, cells, projected):
         """One decoding step: words (N,) -> scores (N, V), next h, c (N, H), alpha (N, L)."""
         p = self.params
         h, c, alpha, _ = attention_lstm_step_forward(
-            p["W_embed"][words], h, c, features, projected,
+            p["W_embed"][words], h, c, cells, projected,
             p["Wx"], p["Wz"], p["Wh"], p["b"], p["W_ha"], p["w_att"],
         )  # fmt: skip
         return h @ p["W_vocab"] + p["b_vocab"], h, c, alpha
 
-    def step(self, words, h, c, features, projected):
-        """The beam search's step: state (h, c, features, projected) in and out."""
-        scores, h, c, _ = self.step_with_attention(words, h, c, features, projected)
-        return scores, h, c, features, projected
+    def step(self, words, h, c, cells, projected):
+        """The beam search's step: state (h, c, cells, projected) in and out."""
+        scores, h, c, _ = self.step_with_attention(words, h, c, cells, projected)
+        return scores, h, c, cells, projected
 
     def sample_with_attention(
         self, features: np.ndarray, max_length: int = 30
@@ -125,11 +151,11 @@ class AttentionCaptioningLSTM(CaptioningRNN):
         N, L = features.shape[:2]
         captions = np.full((N, max_length), self._null, dtype=np.int64)
         alphas = np.zeros((N, max_length, L), dtype=self.dtype)
-        h, c, features, projected = self.initial_state(features)
+        h, c, cells, projected = self.initial_state(features)
         words = np.full(N, self._start, dtype=np.int64)
         done = np.zeros(N, dtype=bool)
         for t in range(max_length):
-            scores, h, c, alpha = self.step_with_attention(words, h, c, features, projected)
+            scores, h, c, alpha = self.step_with_attention(words, h, c, cells, projected)
             words = scores.argmax(axis=1)
             captions[:, t] = np.where(done, self._null, words)
             alphas[~done, t] = alpha[~done]
