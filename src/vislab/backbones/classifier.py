@@ -79,6 +79,7 @@ class ImageClassifier(nn.Module):
         return class_index(target, self.class_names)
 
     def _stats(self, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        # (1, C, 1, 1): one value per channel, broadcast over N, H, W
         mean = torch.tensor(self.mean, dtype=like.dtype, device=like.device).view(1, -1, 1, 1)
         std = torch.tensor(self.std, dtype=like.dtype, device=like.device).view(1, -1, 1, 1)
         return mean, std
@@ -119,6 +120,7 @@ class ImageClassifier(nn.Module):
         image = image.resize((width, height), Image.Resampling.BILINEAR)
         left, top = (width - size) // 2, (height - size) // 2
         image = image.crop((left, top, left + size, top + size))
+        # (S, S, C): a grayscale image has no channel axis of its own
         array = np.asarray(image, dtype=np.float32).reshape(size, size, self.channels) / 255.0
         pixels = torch.from_numpy(array).permute(2, 0, 1)[None]  # (1, C, S, S)
         return self.normalise(pixels).to(self.device)
@@ -136,7 +138,7 @@ class ImageClassifier(nn.Module):
         if should_rescale:
             low, high = pixels.min(), pixels.max()
             pixels = (pixels - low) / (high - low).clamp_min(1e-12)
-        array = (pixels.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+        array = (pixels.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()  # (H, W, C)
         return Image.fromarray(array[..., 0] if self.channels == 1 else array)
 
 

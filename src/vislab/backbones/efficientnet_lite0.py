@@ -79,6 +79,7 @@ def load_efficientnet_lite(
 
     def features(x: torch.Tensor) -> torch.Tensor:
         # (N, 1280, h, w) -> (N, 1280)
+        # (N, 1280, h, w) -> (N, 1280, 1, 1) -> (N, 1280)
         return F.adaptive_avg_pool2d(model.extract_features(x), 1).flatten(1)
 
     return ImageClassifier(name, model, imagenet_class_names(), input_size, mean, std, features)

@@ -79,7 +79,7 @@ class SqueezeNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.flatten(self.classifier(self.features(x)), 1)
+        return torch.flatten(self.classifier(self.features(x)), 1)  # (N, K, 1, 1) -> (N, K)
 
 
 def build_squeezenet1_1(num_classes: int = 1000) -> SqueezeNet:

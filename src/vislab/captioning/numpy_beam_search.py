@@ -61,29 +61,30 @@ def beam_search(
     scores[:, 0] = 0.0  # one live hypothesis at the start, not B copies of it
     lengths = np.zeros((N, B))
     finished = np.zeros((N, B), dtype=bool)
-    rows = np.arange(N)[:, None]
+    rows = np.arange(N)[:, None]  # (N, 1), broadcast against (N, B) beam indices
     for t in range(max_length):
         step_scores, *state = model.step(words, *state)
         logp = _log_softmax(step_scores).reshape(N, B, -1)  # (N, B, V)
         V = logp.shape[2]
         if block_trigrams:
+            # (N*B, max_length) histories; the reshape of logp below is a view, so the bans land
             banned_rows, banned_words = repeated_trigram_words(tokens.reshape(N * B, -1), t)
             logp.reshape(N * B, V)[banned_rows, banned_words] = -np.inf
-        candidates = scores[:, :, None] + logp
+        candidates = scores[:, :, None] + logp  # (N, B, 1) + (N, B, V) -> (N, B, V)
         candidates[finished] = -np.inf
         candidates[finished, model._null] = scores[finished]
         candidate_lengths = lengths + ~finished  # (N, B)
         penalty = np.maximum(candidate_lengths, 1) ** length_penalty
-        ranked = (candidates / penalty[:, :, None]).reshape(N, B * V)
+        ranked = (candidates / penalty[:, :, None]).reshape(N, B * V)  # an image's B*V candidates
         best = np.argsort(-ranked, axis=1, kind="stable")[:, :B]  # (N, B)
         beams, words_nb = best // V, best % V
-        scores = candidates.reshape(N, B * V)[rows, best]
+        scores = candidates.reshape(N, B * V)[rows, best]  # (N, B)
         lengths = candidate_lengths[rows, beams]
         finished = finished[rows, beams] | (words_nb == model._end)
         tokens = tokens[rows, beams]
         tokens[:, :, t] = words_nb
         flat = (rows * B + beams).reshape(-1)  # which (image, beam) each new beam came from
-        state, words = [part[flat] for part in state], words_nb.reshape(-1)
+        state, words = [part[flat] for part in state], words_nb.reshape(-1)  # (N*B,) rows
         if finished.all():
             break
     final = np.where(

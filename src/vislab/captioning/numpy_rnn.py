@@ -127,6 +127,7 @@ class CaptioningRNN:
         h_kept = h_time[keep]  # (M, H), M unmasked steps
         scores, cache = affine_forward(h_kept, self.params["W_vocab"], self.params["b_vocab"])
         targets = captions_out.T[keep]  # (M,)
+        # the kept steps as a batch of one sequence: scores (1, M, V), targets (1, M)
         loss, dscores = temporal_softmax_loss(
             scores[None], targets[None], np.ones((1, len(targets)), bool)
         )
@@ -138,7 +139,7 @@ class CaptioningRNN:
             dh_kept, dW, db = affine_backward(dscores_kept, cache)
             dh_time = np.zeros((T, N, H), dtype=dh_kept.dtype)
             dh_time[keep] = dh_kept
-            return dh_time.transpose(1, 0, 2), dW, db
+            return dh_time.transpose(1, 0, 2), dW, db  # dh: (T, N, H) -> (N, T, H)
 
         return loss, backward
 

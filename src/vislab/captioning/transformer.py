@@ -179,7 +179,7 @@ class CaptioningTransformer(nn.Module):
     def _memory(self, features: torch.Tensor) -> torch.Tensor:
         """features (N, D) -> (N, 1, W); over a grid (N, L, D) -> (N, L, W) with positions."""
         if self.grid_positions is None:
-            return self.visual_projection(features).unsqueeze(1)
+            return self.visual_projection(features).unsqueeze(1)  # (N, W) -> (N, 1, W)
         expected = self.grid_positions.rows * self.grid_positions.columns
         if features.ndim != 3 or features.shape[1] != expected:
             raise InvalidInputError(
@@ -215,13 +215,14 @@ class CaptioningTransformer(nn.Module):
 
     def decode_step(self, words: torch.Tensor, state: DecodingState) -> torch.Tensor:
         """Feed one word per row, get the scores of the next: words (N,) -> scores (N, V)."""
+        # (N,) -> (N, W) -> (N, 1, W): a sequence of one position, the newest
         x = self.positional_encoding(self.embedding(words).unsqueeze(1), start=state.position)
         for layer, cache, cross in zip(
             self.transformer.layers, state.caches, state.crosses, strict=True
         ):
             x = layer.forward_step(x, cache, cross)
         state.position += 1
-        return self.output(x[:, 0])
+        return self.output(x[:, 0])  # (N, 1, W) -> (N, W) -> (N, V)
 
     def sample(
         self, features, max_length: int = 30, beam_size: int = 1, use_cache: bool = True

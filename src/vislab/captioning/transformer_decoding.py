@@ -35,7 +35,7 @@ def greedy_decode(model, features: torch.Tensor, max_length: int, use_cache: boo
         finished |= words == model._end
         if bool(finished.all()):
             break
-        prefix = torch.cat([prefix, words.unsqueeze(1)], dim=1)
+        prefix = torch.cat([prefix, words.unsqueeze(1)], dim=1)  # (N, t + 2)
     return captions
 
 
@@ -58,6 +58,7 @@ def beam_search(
     if length_penalty < 0:
         raise ValueError(f"length_penalty must be at least 0, got {length_penalty}")
     N, B, device = features.shape[0], beam_size, features.device
+    # (N*B, ...): B copies of each image, the beams of one image in adjacent rows
     state = model.start_decoding(features.repeat_interleave(B, dim=0), max_length)
     words = torch.full((N * B,), model._start, dtype=torch.long, device=device)
     captions = torch.full((N, B, max_length), model._null, dtype=torch.long, device=device)
@@ -72,29 +73,32 @@ def beam_search(
         log_probs = torch.log_softmax(scores, dim=1).view(N, B, -1)  # (N, B, V)
         V = log_probs.shape[2]
         if block_trigrams:
-            history = captions.view(N * B, -1).cpu().numpy()
+            history = captions.view(N * B, -1).cpu().numpy()  # (N*B, max_length)
             banned_rows, banned_words = (
                 torch.as_tensor(a, device=device) for a in repeated_trigram_words(history, t)
             )
+            # (N*B, V), a view: the bans land in log_probs
             log_probs.view(N * B, V)[banned_rows, banned_words] = float("-inf")
         # A finished beam extends only with <NULL>, keeping its total.
         done = torch.full((V,), float("-inf"), dtype=torch.float64, device=device)
         done[model._null] = 0.0
+        # (N, B, 1) + (N, B, V) -> (N, B, V): every beam extended by every word
         candidates = totals.unsqueeze(2) + torch.where(finished.unsqueeze(2), done, log_probs)
         candidate_lengths = lengths + (~finished).double()  # (N, B)
         penalty = candidate_lengths.clamp(min=1) ** length_penalty
-        ranked = (candidates / penalty.unsqueeze(2)).view(N, B * V)
+        ranked = (candidates / penalty.unsqueeze(2)).view(N, B * V)  # an image's B*V candidates
         best = ranked.topk(B, dim=1).indices  # (N, B), best first
         parents, words_nb = best // V, best % V
-        totals = candidates.view(N, B * V).gather(1, best)
+        totals = candidates.view(N, B * V).gather(1, best)  # (N, B)
         lengths = candidate_lengths.gather(1, parents)
         finished = finished.gather(1, parents) | (words_nb == model._end)
+        # (N, B, max_length): each new beam starts from its parent's words
         captions = captions.gather(1, parents.unsqueeze(2).expand(-1, -1, max_length)).clone()
         captions[:, :, t] = words_nb
         if bool(finished.all()) or t == max_length - 1:
             break
-        state.reorder((rows + parents).view(-1))
-        words = words_nb.view(-1)
+        state.reorder((rows + parents).view(-1))  # (N*B,) cache rows of the parents
+        words = words_nb.view(-1)  # (N, B) -> (N*B,)
     final = torch.where(
         totals.isfinite(), totals / lengths.clamp(min=1) ** length_penalty, float("-inf")
     )

@@ -111,8 +111,10 @@ class MultiHeadAttention(nn.Module):
         heads = F.scaled_dot_product_attention(
             queries, keys, values, attn_mask=attn_mask, dropout_p=dropout
         )  # (N, H, S, d)
+        # (N, H, S, d) -> (N, S, H, d) -> (N, S, E): the heads side by side, then A
         return self.proj(heads.transpose(1, 2).reshape(N, S, E))
 
     def _split_heads(self, x: torch.Tensor) -> torch.Tensor:
         N, L, _ = x.shape
-        return x.view(N, L, self.n_head, self.head_dim).transpose(1, 2)  # (N, H, L, d)
+        # (N, L, E) -> (N, L, H, d) -> (N, H, L, d): head i owns columns i*d .. (i+1)*d - 1
+        return x.view(N, L, self.n_head, self.head_dim).transpose(1, 2)

@@ -53,6 +53,8 @@ def load_numpy_weights(module: SoftAttentionLSTM, params: dict[str, np.ndarray])
     def put(target: torch.Tensor, value: np.ndarray) -> None:
         target.copy_(torch.from_numpy(np.ascontiguousarray(value)))
 
+    # torch keeps weights as (out, in), numpy as (in, out): hence the transposes.
+    # weight_ih: [Wx; Wz] (W + D, 4H) -> (4H, W + D), as LSTMCell reads [x_t, z_t]
     put(module.cell.weight_ih, _ifgo(np.concatenate([params["Wx"], params["Wz"]])).T)
     put(module.cell.weight_hh, _ifgo(params["Wh"]).T)
     put(module.cell.bias_ih, _ifgo(params["b"]))
@@ -60,7 +62,7 @@ def load_numpy_weights(module: SoftAttentionLSTM, params: dict[str, np.ndarray])
     put(module.project_features.weight, params["W_a"].T)
     put(module.project_features.bias, params["b_a"])
     put(module.project_hidden.weight, params["W_ha"].T)
-    put(module.score.weight, params["w_att"][None])
+    put(module.score.weight, params["w_att"][None])  # (A,) -> (1, A)
 
 
 def numpy_gradients(module: SoftAttentionLSTM, wordvec_dim: int) -> dict[str, np.ndarray]:
@@ -70,7 +72,7 @@ def numpy_gradients(module: SoftAttentionLSTM, wordvec_dim: int) -> dict[str, np
         i, f, g, o = np.split(W, 4, axis=-1)
         return np.concatenate([i, f, o, g], axis=-1)
 
-    weight_ih = ifgo_back(module.cell.weight_ih.grad.numpy().T)
+    weight_ih = ifgo_back(module.cell.weight_ih.grad.numpy().T)  # (W + D, 4H): [dWx; dWz]
     return {
         "Wx": weight_ih[:wordvec_dim],
         "Wz": weight_ih[wordvec_dim:],

@@ -195,7 +195,7 @@ class GlobalBatchNorm(nn.Module):
         n = totals[-1]
         mean = totals[:C] / n
         var = totals[C : 2 * C] / n - mean * mean
-        shape = [1, C] + [1] * (x.dim() - 2)  # broadcast over N (and H, W)
+        shape = [1, C] + [1] * (x.dim() - 2)  # (1, C, 1, 1): broadcast over N (and H, W)
         y = (x - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
         if self.weight is not None:
             y = y * self.weight.view(shape) + self.bias.view(shape)

@@ -50,4 +50,4 @@ class GridPositions(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, rows * columns, E) cell vectors in reading order -> (N, rows * columns, E)."""
         table = self.row_embedding[:, None, :] + self.column_embedding[None, :, :]  # (r, c, E)
-        return x + table.reshape(self.rows * self.columns, -1)
+        return x + table.reshape(self.rows * self.columns, -1)  # (r*c, E), reading order
