@@ -73,3 +73,21 @@ def test_broken_grid_files_are_corrupt_file_errors(tiny_coco_dir):
     (tiny_coco_dir / TRUTH_FILE).write_bytes(b"not hdf5")
     with pytest.raises(CorruptFileError, match=TRUTH_FILE):
         load_coco_data(tiny_coco_dir)
+
+
+def test_transformer_grid_trains_on_square_grids_and_samples(tiny_coco_dir, tmp_path):
+    grid = _add_grid(tiny_coco_dir, cells=9)
+    options = {"batch_size": 25, "wordvec_dim": 16, "num_layers": 1, "max_length": 20}
+    result = train_captioner(
+        "transformer-grid", tiny_coco_dir, tmp_path / "tf", epochs=1, **options
+    )
+    captioner = load_captioner(result.best_checkpoint)
+    assert captioner.feature_layout == "grid"
+    assert captioner.model.config["grid_shape"] == [3, 3]
+    for beam_size in (1, 2):
+        assert captioner.sample(grid["val"][:3], max_length=7, beam_size=beam_size).shape == (3, 7)
+    with pytest.raises(InvalidInputError, match=r"\(N, 9, 6\)"):
+        captioner.sample(grid["val"][:3, :4])
+    _add_grid(tiny_coco_dir, cells=4 + 1)  # not a square
+    with pytest.raises(InvalidInputError, match="not a square grid"):
+        train_captioner("transformer-grid", tiny_coco_dir, tmp_path / "tf5", epochs=1, **options)
