@@ -10,7 +10,8 @@ child process on 127.0.0.1 and a free port, uploads one 224 x 224 photo, then:
    (`POST /api/saliency`, EfficientNet-Lite0) for --target-seconds; p50/p95 latency.
    Target on 2 cores: p95 under 1 s.
 2. load: 50 concurrent clients for --load-seconds, each request predict or saliency at
-   random; a 503 (the deliberate "busy" answer) is retried after a short pause. Counts every
+   random; a 503 (the deliberate "busy" answer) is retried after its Retry-After (with jitter),
+   as a well-behaved client would. Counts every
    status; any 5xx other than 503, or a request that fails outright, is a failure. The
    server's resident memory (VmRSS) is sampled every second: growth from the end of the
    warm-up to the end of the run must stay under --memory-bound-mib.
@@ -43,24 +44,25 @@ from vislab.datasets.sample_photos import load_sample_photo
 from vislab.serve import Lab, explain_routes
 
 MAX_PHASE_SECONDS = 120
-RETRY_PAUSE = (0.1, 0.4)  # seconds a client waits after a 503
+RETRY_JITTER = (0.5, 1.5)  # a client waits Retry-After times this after a 503
 
 
-def start_server(runs: Path) -> tuple[subprocess.Popen, str]:
-    """`vislab serve` in a child process; returns it and the URL it printed."""
+def start_server(runs: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    """`vislab serve` in a child process writing to `log`; returns it and its URL."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "vislab", "serve", "--runs", str(runs), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    line = process.stdout.readline()
-    if "http://" not in line:
-        process.kill()
-        raise SystemExit(f"the server did not start: {line}{process.stdout.read()}")
-    url = line.split("http://", 1)[1].split()[0]
+    with open(log, "w", encoding="utf-8") as out:  # a file, not a pipe nobody drains
+        process = subprocess.Popen(
+            [sys.executable, "-m", "vislab", "serve", "--runs", str(runs), "--port", "0"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    deadline = time.monotonic() + MAX_PHASE_SECONDS
+    while "http://" not in log.read_text() and time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server did not start: {log.read_text()}")
+        time.sleep(0.2)
+    url = log.read_text().split("http://", 1)[1].split()[0]
     return process, f"http://{url.rstrip('/')}"
 
 
@@ -113,7 +115,8 @@ async def run_clients(base: str, body: dict, clients: int, seconds: float, mix: 
                     latencies[route].append(elapsed)
                 elif code == "503":
                     busy_latencies.append(elapsed)
-                    await asyncio.sleep(rng.uniform(*RETRY_PAUSE))
+                    pause = float(response.headers.get("retry-after", 1))
+                    await asyncio.sleep(pause * rng.uniform(*RETRY_JITTER))
 
         await asyncio.gather(*(client(seed) for seed in range(clients)))
     return {"latencies": latencies, "busy": busy_latencies, "statuses": statuses}
@@ -125,13 +128,26 @@ async def sample_memory(pid: int, stop: asyncio.Event, samples: list[float]) -> 
         await asyncio.sleep(1.0)
 
 
+async def probe(base: str, stop: asyncio.Event, latencies: list[float]) -> None:
+    """GET /api/status twice a second: the cheapest route, as a yardstick for the 503s."""
+    async with httpx.AsyncClient(base_url=base, timeout=60.0) as http:
+        while not stop.is_set():
+            start = time.perf_counter()
+            (await http.get("/api/status")).raise_for_status()
+            latencies.append(time.perf_counter() - start)
+            await asyncio.sleep(0.5)
+
+
 async def load_phase(base: str, body: dict, pid: int, clients: int, seconds: float) -> tuple:
-    stop, samples = asyncio.Event(), []
-    sampler = asyncio.create_task(sample_memory(pid, stop, samples))
+    stop, samples, status = asyncio.Event(), [], []
+    watchers = [
+        asyncio.create_task(sample_memory(pid, stop, samples)),
+        asyncio.create_task(probe(base, stop, status)),
+    ]
     result = await run_clients(base, body, clients, seconds, mix=True)
     stop.set()
-    await sampler
-    return result, samples
+    await asyncio.gather(*watchers)
+    return result, samples, status
 
 
 def row(name: str, values: list[float]) -> str:
@@ -171,7 +187,7 @@ def main() -> None:
     args = parser.parse_args()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as runs:
-        server, base = start_server(Path(runs))
+        server, base = start_server(Path(runs), Path(runs) / "server.log")
         try:
             with httpx.Client(base_url=base, timeout=60.0) as http:
                 upload = http.post("/api/images", files={"file": ("cat.png", photo_224())})
@@ -182,7 +198,7 @@ def main() -> None:
             target = asyncio.run(run_clients(base, body, 4, args.target_seconds, mix=False))
             load_middle = os.getloadavg()
             warm_rss = rss_mib(server.pid)
-            load, memory = asyncio.run(
+            load, memory, status = asyncio.run(
                 load_phase(base, body, server.pid, args.clients, args.load_seconds)
             )
             end_rss = rss_mib(server.pid)
@@ -192,6 +208,8 @@ def main() -> None:
                 server.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 server.kill()
+            log = (Path(runs) / "server.log").read_text().splitlines()
+    print("server log, last lines:", *log[-5:], sep="\n  ")
     load_after = os.getloadavg()
     target_p95 = percentile(target["latencies"]["saliency"], 0.95)
     failures = {k: v for k, v in load["statuses"].items() if k not in ("200", "503")}
@@ -206,7 +224,8 @@ def main() -> None:
         f"load ({args.clients} clients): "
         f"{'no failures' if not failures else f'FAILURES {failures}'}; "
         f"{load['statuses'].get('503', 0)} deliberate 503s "
-        f"(p95 {1000 * percentile(load['busy'], 0.95):.0f} ms to answer)",
+        f"(p95 {1000 * percentile(load['busy'], 0.95):.0f} ms to answer, against "
+        f"{1000 * percentile(status, 0.95):.0f} ms for GET /api/status meanwhile)",
         f"memory: {warm_rss:.0f} MiB after warm-up, peak {max(memory):.0f}, end {end_rss:.0f} "
         f"(growth {growth:+.0f} MiB, bound {args.memory_bound_mib:.0f}: "
         f"{'met' if growth < args.memory_bound_mib else 'NOT met'})",

@@ -64,7 +64,11 @@ def serve(
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         lab = Lab(runs, temp_dir, workers=workers, queue_limit=queue_limit)
         config = uvicorn.Config(
-            create_app(lab), log_level="warning", timeout_graceful_shutdown=3, access_log=False
+            create_app(lab),
+            log_level="warning",
+            timeout_graceful_shutdown=3,
+            timeout_keep_alive=30,
+            access_log=False,
         )
         server = uvicorn.Server(config)
         if on_ready is not None:
