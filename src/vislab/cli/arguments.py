@@ -23,6 +23,8 @@ class OneLineParser(argparse.ArgumentParser):
 
 def _integer(text: str) -> int:
     try:
+        if not text.isascii():  # int() would read other scripts' digits too
+            raise ValueError(text)
         return int(text.strip(), 10)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
