@@ -80,6 +80,11 @@ def test_tasks_do_not_import_the_demo(task):
     assert _offenders(task, ("vislab.demo",)) == []
 
 
+@pytest.mark.parametrize("task", TASKS)
+def test_tasks_return_results_and_only_the_demo_builds_report_sections(task):
+    assert _offenders(task, ("vislab.report",)) == []
+
+
 def test_datasets_never_import_backbones():
     assert _offenders("datasets", ("vislab.backbones",)) == []
 
