@@ -105,7 +105,9 @@ def evaluate_captioner(
     references = references_by_image(
         data[f"{split}_captions"], data[f"{split}_image_idxs"], data["idx_to_word"]
     )
-    images = sorted(references)[:max_images] if max_images else sorted(references)
+    if max_images is not None and max_images < 1:  # 0 must not mean "all"
+        raise InvalidInputError(f"max_images must be at least 1, got {max_images}")
+    images = sorted(references)[:max_images]
     features = split_features(data, split, getattr(captioner, "feature_layout", "vector"))
     features = features[images]
     max_length = data[f"{split}_captions"].shape[1] - 1
