@@ -31,7 +31,7 @@ def test_train_then_load_and_sample(tiny_coco_dir, tmp_path, model):
     for beam_size in (1, 3):
         captions = captioner.sample(features, max_length=7, beam_size=beam_size)
         assert captions.shape == (3, 7) and np.issubdtype(captions.dtype, np.integer)
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError, match=r"features must be \(N, 512\), got \(3, 5\)"):
         captioner.sample(features[:, :5])
 
 
@@ -53,7 +53,7 @@ def test_registry_errors(tiny_coco_dir, tmp_path):
     with pytest.raises(DataNotFoundError, match="caption train"):
         load_captioner(tmp_path / "missing.pt")
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(CorruptFileError):
+    with pytest.raises(CorruptFileError, match=r"junk\.pt is not a readable vislab checkpoint"):
         load_captioner(tmp_path / "junk.pt")
 
 
@@ -68,5 +68,5 @@ def test_gallery_png_and_html_with_an_unreachable_image(tiny_coco_dir, tmp_path)
     text = page.read_text()
     assert text.count("<figure>") == 10
     assert "image unavailable" in text and text.count("data:image/png;base64,") == 9
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError, match="--out must end in .png or .html, not 'g.jpg'"):
         write_caption_gallery(result.best_checkpoint, tiny_coco_dir, tmp_path / "g.jpg")

@@ -93,9 +93,9 @@ def test_write_rejects_bad_input(tmp_path):
         val_urls=["y"],
     )
     write_coco_data(tmp_path / "ok", **good)
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError, match="train_image_idxs point outside train_features"):
         write_coco_data(tmp_path / "bad", **{**good, "train_image_idxs": np.array([3])})
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError, match="idx_to_word must start with"):
         write_coco_data(tmp_path / "bad", **{**good, "idx_to_word": ["a", "b", "c", "d", "e"]})
 
 

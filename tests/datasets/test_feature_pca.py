@@ -40,5 +40,5 @@ def test_pca_finds_the_top_eigenvectors_on_every_path(n, d, exact_max_dim, monke
 
 def test_pca_keeps_at_most_n_minus_one_axes_and_rejects_one_row():
     assert fit_pca(np.random.default_rng(0).random((5, 20)), 512).components.shape == (20, 4)
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError, match=r"N >= 2, got \(1, 4\)"):
         fit_pca(np.ones((1, 4)))

@@ -25,7 +25,7 @@ def test_tokenize_lowercases_and_drops_punctuation_but_keeps_compound_words():
         "bag",
     ]
     assert tokenize("  ...  ") == []
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError, match="must be a string, got int"):
         tokenize(3)
 
 

@@ -27,7 +27,7 @@ def test_tensor_batches_follow_any_sampler_order():
     images, labels = torch.zeros(6, 1, 2, 2), torch.arange(6)
     batches = list(TensorBatches(images, labels, batch_size=2, sampler=[5, 0, 3]))
     assert [b[1].tolist() for b in batches] == [[5, 0], [3]]
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError, match="6 images but 3 labels"):
         TensorBatches(images, labels[:3])
 
 
