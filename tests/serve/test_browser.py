@@ -16,8 +16,7 @@ import pytest
 import uvicorn
 from PIL import Image
 
-from vislab.explain.runs import SALIENCY_METHODS
-from vislab.serve import Lab, create_app
+from vislab.serve import Lab, create_app, explain_routes
 from vislab.serve.server import listening_socket
 
 from .conftest import TINY_BACKBONES
@@ -111,7 +110,7 @@ def test_upload_a_photo_and_see_every_saliency_map(browser, lab_url, tmp_path):
         browser,
         "return document.querySelector('#explain .status').textContent.startsWith('Every method')",
     )
-    assert until(browser, LOADED, "#explain-maps img") == len(SALIENCY_METHODS)
+    assert until(browser, LOADED, "#explain-maps img") == len(explain_routes.SLOW_METHODS) + 1
     assert until(browser, LOADED, "#explain-input") == 1
     assert len(browser.find_elements("css selector", "#explain-top5 li")) == 5
     browser.save_screenshot(str(ARTIFACTS / "serve-explain.png"))

@@ -15,6 +15,7 @@ from vislab.backbones.classifier import ImageClassifier
 from vislab.class_names import short_name
 from vislab.datasets.sample_photos import SAMPLE_PHOTOS
 from vislab.explain import compute_saliency_maps, create_class_visualization, fool_image
+from vislab.explain.attribution import attribute
 from vislab.explain.runs import SALIENCY_METHODS
 from vislab.serve.lab import Lab
 from vislab.serve.pictures import png_data_url, saliency_overlay
@@ -22,7 +23,16 @@ from vislab.serve.uploads import MAX_UPLOAD_BYTES
 
 router = APIRouter(prefix="/api")
 FOOL_CHUNK = 5  # gradient steps between two progress reports
-SLOW_METHODS = [name for name in SALIENCY_METHODS if name != "vanilla"]
+
+
+def grad_cam(X: torch.Tensor, y: torch.Tensor, classifier: ImageClassifier) -> torch.Tensor:
+    """Grad-CAM at the backbone's own layer (vislab.explain.attribution): (N, H, W)."""
+    return attribute(classifier, X, y, "gradcam").maps
+
+
+# The methods computed after the quick vanilla map, each shown as soon as it is done.
+SLOW_METHODS = {name: f for name, f in SALIENCY_METHODS.items() if name != "vanilla"}
+SLOW_METHODS["grad-cam"] = grad_cam
 
 
 class ImageRequest(BaseModel):
@@ -88,9 +98,9 @@ def slow_saliency(lab: Lab, model: str, image: str, job) -> dict:
     target = top5(classifier, X)[0]["index"]
     photo = classifier.deprocess(X, False)
     maps = {}
-    for done, method in enumerate(SLOW_METHODS):
+    for done, (method, compute) in enumerate(SLOW_METHODS.items()):
         job.report(done, len(SLOW_METHODS), f"computing {method}", maps=dict(maps))
-        saliency = SALIENCY_METHODS[method](X, torch.tensor([target]), classifier)
+        saliency = compute(X, torch.tensor([target]), classifier)  # (1, H, W)
         maps[method] = png_data_url(saliency_overlay(photo, saliency[0].numpy()))
     return {"maps": maps}
 
@@ -192,4 +202,4 @@ async def class_job(request: Request, body: ClassRequest) -> dict:
 
 
 def explain_status() -> dict:
-    return {"samples": list(SAMPLE_PHOTOS), "methods": list(SALIENCY_METHODS)}
+    return {"samples": list(SAMPLE_PHOTOS), "methods": ["vanilla", *SLOW_METHODS]}
