@@ -73,3 +73,67 @@ def test_recipes_fix_their_settings_and_the_course_is_the_default():
         recipe_choices("weak")
     with pytest.raises(InvalidInputError, match="EMA decay"):
         GanConfig(ema_decay=1.0)
+
+
+def tiny_run(tmp_path, name, **changes):
+    from vislab.gan import train_gan
+
+    images = torch.rand(32, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    values = dict(model="fc", loss="bce", epochs=2, batch_size=8, noise_dim=8, show_every=100,
+                  num_train=32, seed=4)  # fmt: skip
+    return train_gan(images, GanConfig(**{**values, **changes}), tmp_path / name)
+
+
+def test_ema_is_saved_beside_a_generator_trained_exactly_as_without_it(tmp_path):
+    from vislab.gan import load_checkpoint, load_generator
+    from vislab.gan.checkpoints import default_weights
+
+    plain = tiny_run(tmp_path, "plain", model="dc")
+    averaged = tiny_run(tmp_path, "ema", model="dc", ema_decay=0.9)
+    assert plain.history == averaged.history
+    a, b = load_checkpoint(plain.checkpoint), load_checkpoint(averaged.checkpoint)
+    assert "generator_ema" not in a and default_weights(plain.checkpoint) == "raw"
+    for part in ("generator", "discriminator"):
+        for key, value in a[part].items():
+            assert torch.equal(value, b[part][key]), f"{part}.{key}"
+    assert default_weights(averaged.checkpoint) == "ema"
+    raw, _ = load_generator(averaged.checkpoint, weights="raw")
+    ema, _ = load_generator(averaged.checkpoint, weights="ema")
+    assert not torch.equal(raw[0].weight, ema[0].weight)
+    assert torch.equal(raw[2].running_mean, ema[2].running_mean)  # buffers are copied
+    with pytest.raises(InvalidInputError, match="no EMA generator"):
+        load_generator(plain.checkpoint, weights="ema")
+
+
+def test_a_resumed_ema_run_equals_the_uninterrupted_one(tmp_path):
+    from vislab.gan import load_checkpoint
+
+    whole = tiny_run(tmp_path, "whole", ema_decay=0.99, spectral_norm=True, loss="hinge")
+    tiny_run(tmp_path, "split", epochs=1, ema_decay=0.99, spectral_norm=True, loss="hinge")
+    from vislab.gan import train_gan
+
+    images = torch.rand(32, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    config = GanConfig(model="fc", loss="hinge", epochs=2, batch_size=8, noise_dim=8,
+                       show_every=100, num_train=32, seed=4, ema_decay=0.99,
+                       spectral_norm=True)  # fmt: skip
+    resumed = train_gan(images, config, tmp_path / "split", resume=True)
+    a, b = load_checkpoint(whole.checkpoint), load_checkpoint(resumed.checkpoint)
+    for part in ("generator", "generator_ema", "discriminator"):
+        for key, value in a[part].items():
+            assert torch.equal(value, b[part][key]), f"{part}.{key}"
+
+
+@pytest.mark.parametrize("model", ["fc", "dc"])
+@pytest.mark.parametrize("loss", ["bce", "ls", "hinge"])
+def test_spectral_norm_trains_with_every_model_and_loss(model, loss):
+    from vislab.gan import gan_step, get_optimizer, loss_pair
+
+    D, G = build_models(model, noise_dim=8, seed=1, spectral_norm=True)
+    solvers = get_optimizer(D), get_optimizer(G)
+    rng = torch.Generator().manual_seed(2)
+    for _ in range(2):
+        real = torch.rand(6, 1, 28, 28, generator=rng) * 2 - 1
+        noise = torch.rand(2, 6, 8, generator=rng) * 2 - 1
+        d_loss, g_loss, _ = gan_step(D, G, *solvers, *loss_pair(loss), real, *noise)
+        assert torch.isfinite(d_loss) and torch.isfinite(g_loss)
+    assert all(hasattr(m, "parametrizations") for m in D if isinstance(m, (nn.Linear, nn.Conv2d)))

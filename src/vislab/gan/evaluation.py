@@ -240,13 +240,18 @@ class Scores:
 def score_features(
     real: SampleFeatures, other: SampleFeatures, num_bootstrap: int = 50, seed: int = 0
 ) -> Scores:
-    """FID, KID, PRDC and the CNN's class balance of `other` against `real` (the test set)."""
+    """FID, KID, PRDC and the CNN's class balance of `other` against `real` (the test set).
+
+    PRDC compares sets of equal size (Naeem et al.; coverage in particular falls when the
+    real set outnumbers the other), so it uses the first len(other) real vectors.
+    """
     k = min(NEAREST_K, len(real.vectors) - 1, len(other.vectors) - 1)
+    real_for_prdc = real.vectors[: len(other.vectors)]
     histogram = torch.bincount(other.predicted, minlength=len(FASHION_MNIST_CLASSES))
     return Scores(
         fid=fid_with_interval(real.vectors, other.vectors, num_bootstrap, seed),
         kid=kernel_distance(real.vectors, other.vectors, seed=seed),
-        prdc=precision_recall_density_coverage(real.vectors, other.vectors, k),
+        prdc=precision_recall_density_coverage(real_for_prdc, other.vectors, k),
         class_histogram=histogram.tolist(),
         mean_confidence=float(other.confidence.mean()),
         num_images=len(other.vectors),

@@ -32,6 +32,7 @@ from tqdm import tqdm
 from vislab.checkpoints import checkpoint_errors
 from vislab.errors import InvalidInputError
 from vislab.gan.checkpoints import load_checkpoint, save_checkpoint
+from vislab.gan.ema import make_ema, update_ema
 from vislab.gan.images import preprocess_img, show_images
 from vislab.gan.models import sample_noise
 from vislab.gan.registry import GanConfig, build_models, loss_pair
@@ -75,13 +76,13 @@ def grid_path(out_dir: Path, iteration: int) -> Path:
 
 def _fresh_state(config: GanConfig, device: torch.device) -> dict:
     """Models, optimisers and RNGs of a new run (on every rank the same)."""
-    D, G = build_models(config.model, config.noise_dim, seed=config.seed)
+    D, G = build_models(config.model, config.noise_dim, config.seed, config.spectral_norm)
     D, G = D.to(device), G.to(device)
     fixed = sample_noise(
         NUM_FIXED_NOISE, config.noise_dim, generator=torch.Generator().manual_seed(config.seed + 2)
     )
     return {
-        "D": D, "G": G,
+        "D": D, "G": G, "G_ema": make_ema(G) if config.ema_decay else None,
         "D_solver": get_optimizer(D, config.learning_rate),
         "G_solver": get_optimizer(G, config.learning_rate),
         "noise_rng": torch.Generator().manual_seed(config.seed + 1),
@@ -96,6 +97,8 @@ def _restore(state: dict, path: Path, device: torch.device) -> None:
     with checkpoint_errors(path):
         state["D"].load_state_dict(saved["discriminator"])
         state["G"].load_state_dict(saved["generator"])
+        if state["G_ema"] is not None:
+            state["G_ema"].load_state_dict(saved["generator_ema"])
         state["D_solver"].load_state_dict(saved["d_optimizer"])
         state["G_solver"].load_state_dict(saved["g_optimizer"])
         restore_rng_state(saved["rng"], generators=[state["noise_rng"]])
@@ -106,7 +109,7 @@ def _restore(state: dict, path: Path, device: torch.device) -> None:
 
 
 def _checkpoint_state(state: dict, config: GanConfig) -> dict:
-    return {
+    payload = {
         "config": config.to_dict(),
         "epoch": state["epoch"],
         "step": state["step"],
@@ -119,6 +122,9 @@ def _checkpoint_state(state: dict, config: GanConfig) -> dict:
         "fixed_noise": state["fixed_noise"],
         "history": state["history"],
     }
+    if state["G_ema"] is not None:  # the EMA generator beside the raw one
+        payload["generator_ema"] = state["G_ema"].state_dict()
+    return payload
 
 
 def _parameters(state: dict) -> list[torch.Tensor]:
@@ -161,6 +167,8 @@ def _run_epoch(state, config, train, context, out_dir, losses, bar, guard) -> li
             train[index], d_noise.to(train.device), g_noise.to(train.device),
             D_for_generator=unwrap(state["D"]),
         )  # fmt: skip
+        if state["G_ema"] is not None:
+            update_ema(state["G_ema"], unwrap(state["G"]), config.ema_decay, state["iteration"])
         d_value, g_value = context.all_reduce_mean(torch.stack([d_loss, g_loss])).tolist()
         guard.check_finite({"D": d_value, "G": g_value}, state["iteration"], state["epoch"] + 1)
         history = state["history"]
