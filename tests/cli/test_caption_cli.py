@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -22,9 +23,10 @@ def test_train_then_sample_in_process(tiny_coco_dir, tmp_path, capsys):
     assert main([*args, *options, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert str(out / "best.pt") in printed and str(out / "loss_curve.png") in printed
-    assert (
-        main([*args, "--batch-size", "25", "--max-train", "40", "--out", str(out), "--resume"]) == 0
-    )
+    resumed = [*args[:-1], "3", "--batch-size", "25", "--max-train", "40", "--resume"]
+    assert main([*resumed, "--out", str(out)]) == 0  # one more epoch, on top of the first two
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["val_loss"]) == 3 and len(history["train_loss"]) == 3 * (40 // 25)
     page = tmp_path / "samples.html"
     sample = [
         "caption",
@@ -35,7 +37,8 @@ def test_train_then_sample_in_process(tiny_coco_dir, tmp_path, capsys):
         str(tiny_coco_dir),
     ]
     assert main([*sample, "--num", "4", "--beam-size", "2", "--out", str(page)]) == 0
-    assert page.is_file() and str(page) in capsys.readouterr().out
+    assert str(page) in capsys.readouterr().out
+    assert page.read_text(encoding="utf-8").count("<figure>") == 4
 
 
 def test_user_errors_exit_1(tiny_coco_dir, tmp_path, capsys):
