@@ -3,19 +3,22 @@
     python tests/run_child.py TRAINER DATA OUT [PAUSE]
 
 TRAINER: rnn, transformer or dcgan (DATA: a coco_captioning folder; unused by dcgan, which
-draws its 32 images from a fixed seed). The run always passes resume=True and writes a
-mid-epoch checkpoint every 2 iterations. PAUSE makes the moment to kill it observable:
-`step:N` pauses after the N-th completed step of this process (mid-epoch when N is not a
-multiple of the steps per epoch); `replace:NAME:N` pauses inside the N-th atomic write of
-OUT/NAME, once the temporary file is complete and before it is renamed over NAME. At the
-pause the child creates the file OUT.paused and sleeps until it is killed. The hooks live
-here, not in vislab: the library has no test switches.
+draws its 32 images from a fixed seed): the run passes resume=True and writes a mid-epoch
+checkpoint every 2 iterations. Or cli: DATA is a `vislab` command line as a JSON list.
+PAUSE makes the moment to kill it observable: `step:N` pauses after the N-th completed step
+of this process (mid-epoch when N is not a multiple of the steps per epoch);
+`replace:NAME:N` pauses inside the N-th atomic write of OUT/NAME, once the temporary file is
+complete and before it is renamed over NAME. At the pause the child creates OUT.paused and
+waits until it is killed or the file is removed. The hooks live here, not in vislab: the
+library has no test switches.
 
-`run_child`, `kill_at` and `same_state` are the helpers the tests call.
+`run_child`, `kill_at`, `finish`, `same_state` and `full_disk_for` are the helpers the tests call.
 """
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 import subprocess
 import sys
@@ -27,8 +30,12 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_N
 
 
 def _pause(out: Path) -> None:
-    Path(f"{out}.paused").touch()
-    time.sleep(600)
+    """Create OUT.paused and wait until it is removed (or the child is killed)."""
+    marker = Path(f"{out}.paused")
+    marker.touch()
+    deadline = time.monotonic() + 600
+    while marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _install_pause(pause: str, out: Path) -> None:
@@ -61,10 +68,14 @@ def _install_pause(pause: str, out: Path) -> None:
         raise SystemExit(f"unknown pause {pause!r}")
 
 
-def _train(trainer: str, data: str, out: Path) -> None:
+def _train(trainer: str, data: str, out: Path) -> int:
     import torch
 
     torch.set_num_threads(1)
+    if trainer == "cli":  # DATA is the command line, as JSON
+        from vislab.cli.main import main
+
+        return main(json.loads(data))
     if trainer == "dcgan":
         from vislab.gan import GanConfig, train_gan
 
@@ -72,7 +83,7 @@ def _train(trainer: str, data: str, out: Path) -> None:
         config = GanConfig(model="dc", loss="ls", epochs=2, batch_size=8, noise_dim=8,
                            show_every=3, num_train=32, seed=3)  # fmt: skip
         train_gan(images, config, out, resume=True, checkpoint_every="2it")
-        return
+        return 0
     from vislab.captioning import train_captioner
 
     sizes = (
@@ -83,14 +94,17 @@ def _train(trainer: str, data: str, out: Path) -> None:
     train_captioner(trainer, data, out, epochs=3, batch_size=10, max_train=30,
                     learning_rate=1e-2, seed=5, resume=True, checkpoint_every="2it",
                     max_val_captions=10, **sizes)  # fmt: skip
+    return 0
 
 
-def run_child(trainer: str, data: Path, out: Path, pause: str | None = None) -> subprocess.Popen:
-    """Start the child (its output goes to OUT.log)."""
-    log = open(f"{out}.log", "ab")  # noqa: SIM115 (the child writes it; closed with the process)
+def run_child(
+    trainer: str, data: Path | str, out: Path, pause: str | None = None, cwd: Path | None = None
+) -> subprocess.Popen:
+    """Start the child (its output goes to OUT.log; OUT relative to `cwd` if given)."""
+    log = open(Path(cwd or ".") / f"{out}.log", "ab")  # noqa: SIM115 (closed with the process)
     command = [sys.executable, str(CHILD), trainer, str(data), str(out)]
     return subprocess.Popen([*command, *([pause] if pause else [])], env=ENV, stdout=log,
-                            stderr=subprocess.STDOUT)  # fmt: skip
+                            stderr=subprocess.STDOUT, cwd=cwd)  # fmt: skip
 
 
 def kill_at(trainer: str, data: Path, out: Path, pause: str, timeout: float = 240) -> None:
@@ -136,8 +150,20 @@ def same_state(a, b, where: str = "") -> None:
         assert a == b, f"{where}: {a!r} != {b!r}"
 
 
+def full_disk_for(name: str):
+    """An os.fsync that fails with ENOSPC for the temporary files of `name`."""
+    fsync = os.fsync
+
+    def maybe_full(fd):
+        if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith(f".{name}."):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return fsync(fd)
+
+    return maybe_full
+
+
 if __name__ == "__main__":
     name, data_dir, out_dir = sys.argv[1:4]
     if len(sys.argv) > 4:
         _install_pause(sys.argv[4], Path(out_dir))
-    _train(name, data_dir, Path(out_dir))
+    raise SystemExit(_train(name, data_dir, Path(out_dir)))

@@ -3,6 +3,7 @@ the checkpoint clock, signals and the finite-loss check."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import pytest
 import torch
 
 import vislab.runs as runs
+from vislab.checkpoints import CheckpointWriteError
 from vislab.errors import CorruptFileError, InvalidInputError, RunInterrupted
 from vislab.run_guard import CheckpointEvery, RunGuard, TrainingDivergedError
 from vislab.runs import (
@@ -170,3 +172,13 @@ def test_guard_refuses_non_finite_losses_and_parameters(tmp_path):
     ):
         guard.write()
     assert (tmp_path / "last.pt").read_bytes() == b"ok"
+
+
+def test_a_full_disk_while_writing_run_json_is_one_sentence(tmp_path, monkeypatch):
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(CheckpointWriteError, match=r"run.json \(No space left on device\); free"):
+        open_run(tmp_path, OPTIONS, DATA, resume=False)
+    assert list(tmp_path.iterdir()) == []

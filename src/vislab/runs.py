@@ -15,11 +15,12 @@ vislab.run_guard; the random state is saved and restored by `rng_state` / `resto
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import numpy as np
 import torch
 
 from vislab.atomic_files import atomic_savefig, atomic_write_text
+from vislab.checkpoints import CheckpointWriteError
 from vislab.errors import CorruptFileError, InvalidInputError
 from vislab.system_info import package_versions
 
@@ -95,6 +97,18 @@ def data_fingerprint(
         digest.update(array.data)
         fingerprint[f"{key}_sha256"] = digest.hexdigest()
     return fingerprint
+
+
+@contextlib.contextmanager
+def _disk_errors(path: Path) -> Iterator[None]:
+    """A run file that cannot be written (a full disk, no permission) is one sentence."""
+    try:
+        yield
+    except OSError as error:
+        raise CheckpointWriteError(
+            f"could not write {path} ({error.strerror or error}); free some disk space or "
+            "choose another --out, then resume with --resume"
+        ) from error
 
 
 def _plain(value):
@@ -201,7 +215,8 @@ def open_run(
         for stale in folder.path.glob(".*.tmp"):  # left by a process killed while writing
             stale.unlink(missing_ok=True)
         record = {"options": options, "data": fingerprint, "versions": package_versions()}
-        atomic_write_text(folder.record, json.dumps(record, indent=1))
+        with _disk_errors(folder.record):
+            atomic_write_text(folder.record, json.dumps(record, indent=1))
     return folder
 
 
@@ -261,6 +276,7 @@ def save_loss_curve(
 
 def write_history(folder: RunFolder, history: dict, curves: dict, title: str, ylabel: str):
     """Write folder/history.json and folder/loss_curve.png (see `save_loss_curve`)."""
-    atomic_write_text(folder.history, json.dumps(history, indent=1))
-    return save_loss_curve(folder.curve, curves, title, ylabel)
-
+    with _disk_errors(folder.history):
+        atomic_write_text(folder.history, json.dumps(history, indent=1))
+    with _disk_errors(folder.curve):
+        return save_loss_curve(folder.curve, curves, title, ylabel)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 
 import pytest
 import torch
+from tests.run_child import full_disk_for, same_state
 
 import vislab.gan.resumable as resumable
-from vislab.errors import InvalidInputError
+from vislab.checkpoints import CheckpointWriteError
+from vislab.errors import InvalidInputError, RunInterrupted
 from vislab.gan import GanConfig, TrainingDivergedError, load_checkpoint, load_generator, train_gan
 from vislab.gan.losses import discriminator_loss, generator_loss
+from vislab.run_guard import RunGuard
 
 
 def tiny_images(count=32, seed=0):
@@ -82,3 +87,62 @@ def test_bad_settings_are_refused():
         GanConfig(model="big")
     with pytest.raises(InvalidInputError, match="fewer than one batch"):
         train_gan(tiny_images(4), tiny_config(), "unused")
+
+
+def test_resume_refuses_other_images_and_names_the_key(tmp_path):
+    train_gan(tiny_images(), tiny_config(epochs=1), tmp_path)
+    with pytest.raises(InvalidInputError, match="cannot resume .*data images_sha256"):
+        train_gan(tiny_images(seed=1), tiny_config(epochs=2), tmp_path, resume=True)
+    with pytest.raises(InvalidInputError, match="data: fashion-mnist -> mnist"):
+        train_gan(tiny_images(), tiny_config(epochs=2, data="mnist"), tmp_path, resume=True)
+
+
+class Stop(Exception):
+    """Ends a run abruptly, in-process, as a kill would."""
+
+
+def _after_step_call(monkeypatch, calls, action):
+    original, count = RunGuard.after_step, [0]
+
+    def after_step(self, iteration):
+        count[0] += 1
+        if count[0] == calls:
+            action()
+        return original(self, iteration)
+
+    monkeypatch.setattr(RunGuard, "after_step", after_step)
+
+
+def test_a_run_stopped_mid_epoch_resumes_exactly(tmp_path, monkeypatch):
+    images = tiny_images()
+    whole = train_gan(images, tiny_config(epochs=2), tmp_path / "whole", checkpoint_every="2it")
+
+    def stop():
+        raise Stop
+
+    with monkeypatch.context() as patch:
+        _after_step_call(patch, 7, stop)  # the checkpoint after step 6 is mid-epoch 2
+        with pytest.raises(Stop):
+            train_gan(images, tiny_config(epochs=2), tmp_path / "split", checkpoint_every="2it")
+    assert load_checkpoint(tmp_path / "split" / "last.pt")["step"] == 2
+    resumed = train_gan(images, tiny_config(epochs=2), tmp_path / "split", resume=True)
+    assert resumed.history == whole.history
+    same_state(load_checkpoint(whole.checkpoint), load_checkpoint(resumed.checkpoint))
+
+
+def test_sigterm_writes_a_checkpoint_and_stops(tmp_path, monkeypatch):
+    _after_step_call(monkeypatch, 3, lambda: os.kill(os.getpid(), signal.SIGTERM))
+    with pytest.raises(RunInterrupted, match="SIGTERM after iteration 3.*--resume") as caught:
+        train_gan(tiny_images(), tiny_config(), tmp_path)
+    assert load_checkpoint(caught.value.checkpoint)["iteration"] == 3
+
+
+def test_a_full_disk_keeps_the_previous_checkpoint_and_stops(tmp_path, monkeypatch):
+    train_gan(tiny_images(), tiny_config(epochs=1), tmp_path)
+    before = (tmp_path / "last.pt").read_bytes()
+
+    monkeypatch.setattr(os, "fsync", full_disk_for("last.pt"))
+    with pytest.raises(CheckpointWriteError, match="No space left on device.*previous"):
+        train_gan(tiny_images(), tiny_config(epochs=2), tmp_path, resume=True)
+    assert (tmp_path / "last.pt").read_bytes() == before
+    assert not list(tmp_path.glob(".*.tmp"))
