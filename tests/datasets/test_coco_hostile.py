@@ -151,3 +151,20 @@ def test_not_hdf5_at_all(folder):
     (folder / CAPTIONS_FILE).write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100))
     with pytest.raises(CorruptFileError, match="coco2014_captions.h5 is not a readable captions"):
         load_coco_data(folder)
+
+
+def test_scene_truth_headers_are_checked_before_reading(folder):
+    from vislab.datasets.grid_data import TRUTH_FILE, write_grid_data
+
+    truth = {"train_truth": np.zeros((3, 2, 3)), "val_truth": np.zeros((2, 2, 3))}
+    write_grid_data(folder, truth=truth)
+    assert load_coco_data(folder)["val_truth"].shape == (2, 2, 3)
+    write_grid_data(folder, truth={**truth, "val_truth": np.zeros((5, 2, 3))})
+    with pytest.raises(
+        CorruptFileError, match=r"val_truth must be \(num_images=2, .* is \(5, 2, 3\)"
+    ):
+        load_coco_data(folder)
+    with h5py.File(folder / TRUTH_FILE, "w") as h5:
+        h5.create_group("train_truth")
+    with pytest.raises(CorruptFileError, match="`train_truth` is a group, not a dataset"):
+        load_coco_data(folder)

@@ -31,6 +31,7 @@ from hypothesis import strategies as st  # noqa: E402
 from vislab.captioning.captioners import load_captioner  # noqa: E402
 from vislab.captioning.sets.own_captions import read_annotations  # noqa: E402
 from vislab.datasets.coco import CAPTIONS_FILE, VOCAB_FILE, features_file, load_coco_data  # noqa: E402, I001
+from vislab.datasets.grid_data import TRUTH_FILE, grid_features_file  # noqa: E402
 from vislab.datasets.idx import read_idx  # noqa: E402
 from vislab.datasets.image_urls import image_from_url  # noqa: E402
 from vislab.datasets.imagenet import load_imagenet_val  # noqa: E402
@@ -196,6 +197,8 @@ def run(target: str, seeds: Path, work: Path, examples: int) -> None:
     elif target == "hdf5":
         target_coco_file(seeds, work / "captions", CAPTIONS_FILE, examples)
         target_coco_file(seeds, work / "features", features_file("train", True), examples)
+        target_coco_file(seeds, work / "grid", grid_features_file("val"), examples)
+        target_coco_file(seeds, work / "truth", TRUTH_FILE, examples)
     elif target == "vocabulary":
         target_coco_file(seeds, work, VOCAB_FILE, examples)
     elif target == "annotations":

@@ -16,6 +16,7 @@ from PIL import Image
 
 from vislab.captioning.captioners import train_captioner
 from vislab.datasets.coco import VOCAB_FILE, write_coco_data
+from vislab.datasets.grid_data import write_grid_data
 from vislab.datasets.idx import write_idx
 from vislab.gan.registry import GanConfig
 from vislab.gan.resumable import train_gan
@@ -34,7 +35,7 @@ def _coco(folder: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)).save(path)
         urls.append(str(path))
-    return write_coco_data(
+    coco = write_coco_data(
         folder / "coco",
         train_captions=captions,
         train_image_idxs=np.arange(20) % 10,
@@ -46,6 +47,11 @@ def _coco(folder: Path) -> Path:
         train_urls=urls,
         val_urls=urls[:4],
     )
+    grid = {"train": rng.random((10, 4, 6)), "val": rng.random((4, 4, 6))}
+    truth = {"train_truth": rng.integers(-1, 9, (10, 3, 3)), "val_truth": np.zeros((4, 3, 3)),
+             "val_novel": np.array([True, False, False, True])}  # fmt: skip
+    write_grid_data(coco, grid, truth)
+    return coco
 
 
 def _images(folder: Path) -> dict[str, Path]:

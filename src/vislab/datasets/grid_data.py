@@ -15,13 +15,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from vislab.datasets.coco_layout import SPLITS, read_features, write_h5
+from vislab.datasets.hdf5_reading import Hdf5File
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 
 TRUTH_FILE = "scene_truth.h5"
+MAX_GARMENTS = 64  # per scene in a truth file (the scenes hold 1-3)
 REBUILD_HINT = (
     "rebuild the folder with `vislab data build-scenes --out DIR` (scenes) or "
     "`vislab data build-captions --images DIR --annotations FILE --out DIR` (photos)"
@@ -65,26 +66,31 @@ def read_grid_data(folder: Path, data: dict) -> None:
                 )
             data[f"{split}_grid_features"] = grid
     path = folder / TRUTH_FILE
-    if not path.is_file():
-        return
-    try:
-        with h5py.File(path, "r") as handle:
-            arrays = {name: np.asarray(handle[name]) for name in handle}
-    except OSError as error:
-        raise CorruptFileError(f"{path} is not a valid scene truth file: {error}") from error
-    for split in SPLITS:
-        num_images = len(data[f"{split}_features"])
-        truth = arrays.get(f"{split}_truth")
-        if truth is None or truth.ndim != 3 or truth.shape[0] != num_images or truth.shape[2] != 3:
-            raise CorruptFileError(
-                f"{path}: {split}_truth must be (num_images={num_images}, garments, 3)"
-            )
-        data[f"{split}_truth"] = truth.astype(np.int64)
-        novel = arrays.get(f"{split}_novel")
-        if novel is not None:
-            if novel.shape != (num_images,):
-                raise CorruptFileError(f"{path}: {split}_novel must be ({num_images},)")
-            data[f"{split}_novel"] = novel.astype(bool)
+    if path.is_file():
+        _read_truth(path, data)
+
+
+def _read_truth(path: Path, data: dict) -> None:
+    """`{split}_truth` (num_images, G, 3) int and optional `{split}_novel` (num_images,) bool,
+    every header checked against the number of images before anything is read."""
+    with Hdf5File(path, "scene truth file") as h5:
+        names = []
+        for split in SPLITS:
+            num_images = len(data[f"{split}_features"])
+            shape = h5.dataset(f"{split}_truth", 3, "iu")
+            if shape[0] != num_images or shape[2] != 3 or shape[1] > MAX_GARMENTS:
+                raise CorruptFileError(
+                    f"{path}: {split}_truth must be (num_images={num_images}, garments <= "
+                    f"{MAX_GARMENTS}, 3), is {shape}"
+                )
+            names.append(f"{split}_truth")
+            if h5.has(f"{split}_novel"):
+                if h5.dataset(f"{split}_novel", 1, "biu") != (num_images,):
+                    raise CorruptFileError(f"{path}: {split}_novel must be ({num_images},)")
+                names.append(f"{split}_novel")
+        for name in names:
+            array = h5.read(name)
+            data[name] = array.astype(bool if name.endswith("_novel") else np.int64)
 
 
 def require_grid_features(data: dict, data_dir, model: str) -> None:
