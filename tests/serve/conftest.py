@@ -3,6 +3,7 @@ few steps in-process through the trainers' own functions, and tiny classifiers."
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,30 @@ def tiny_imagenet_classifier(size: int = 32, seed: int = 0) -> ImageClassifier:
 
 
 TINY_BACKBONES = {"tiny": tiny_imagenet_classifier}
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch):
+    """The lab never reaches the network: any connection off this machine fails the test."""
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def check(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in LOOPBACK:
+            raise AssertionError(f"a connection to {address} left the machine")
+
+    def connect(sock, address):
+        check(sock, address)
+        return real_connect(sock, address)
+
+    def connect_ex(sock, address):
+        check(sock, address)
+        return real_connect_ex(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import socket
 import threading
 
 import numpy as np
@@ -57,8 +58,18 @@ def test_status_says_what_is_missing_and_which_command_makes_it(tmp_path, make_c
     assert status["models"] == ["tiny"] and "chelsea" in status["samples"]
     page = client.get("/")
     assert page.status_code == 200 and "/static/lab.js" in page.text
-    assert "http" not in page.text.replace("http-equiv", "")  # nothing from elsewhere
-    assert client.get("/static/lab.js").status_code == 200
+    for path in ("/", "/static/lab.js", "/static/lab.css"):  # nothing loaded from elsewhere
+        answer = client.get(path)
+        assert answer.status_code == 200
+        for outside in ("http:", "https:", 'src="//', 'href="//', "url(", "import "):
+            assert outside not in answer.text, (path, outside)
+
+
+def test_the_network_guard_refuses_a_connection_off_the_machine():
+    probe = socket.socket()
+    with pytest.raises(AssertionError, match="left the machine"):
+        probe.connect(("192.0.2.1", 80))  # TEST-NET-1: never routed
+    probe.close()
 
 
 def test_catalog_finds_each_kind_and_names_them_relative(tiny_runs, make_client):
