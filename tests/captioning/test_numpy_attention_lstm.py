@@ -123,3 +123,18 @@ def test_cells_carry_their_place_so_the_model_is_not_order_blind():
     features, captions = rng.standard_normal((2, 4, 4)), rng.integers(4, 8, size=(2, 5))
     swapped = features[:, [3, 1, 2, 0]]  # the same contents in other cells
     assert model.loss(features, captions)[0] != pytest.approx(model.loss(swapped, captions)[0])
+
+
+def test_decoding_options_reach_the_beam_search_through_sample():
+    model = _model(seed=6)
+    model.params["W_vocab"] *= 4
+    features = np.random.default_rng(7).standard_normal((5, 4, 4))
+    for kwargs in ({"length_penalty": 0.0}, {"block_trigrams": True}):
+        np.testing.assert_array_equal(
+            model.sample(features, max_length=8, beam_size=2, **kwargs),
+            beam_search(model, features, 2, 8, **kwargs),
+        )
+    blocked = model.sample(features, max_length=8, block_trigrams=True)  # beam 1, blocked
+    for row in blocked:
+        words = [w for w in row.tolist() if w not in (0, 2)]
+        assert len(set(zip(words, words[1:], words[2:], strict=False))) == max(len(words) - 2, 0)

@@ -61,6 +61,32 @@ def test_score_a_trained_checkpoint_with_beam_search(scenes_dir, tmp_path, capsy
     assert saved["scores"]["BLEU-1"] > 0.1  # one epoch already gets the common words right
 
 
+def test_eval_prints_truth_scores_and_takes_the_decoding_options(scenes_dir, tmp_path, capsys):
+    result = train_captioner(
+        "attention-lstm", scenes_dir, tmp_path / "att", epochs=1, batch_size=50, hidden_dim=16,
+        wordvec_dim=8,
+    )  # fmt: skip
+    out = tmp_path / "scores.json"
+    argv = ["caption", "eval", "--checkpoint", str(result.best_checkpoint), "--data"]
+    options = ["--beam-size", "2", "--length-penalty", "0", "--block-trigrams", "--out", str(out)]
+    capsys.readouterr()
+    assert main([*argv, str(scenes_dir), *options]) == 0
+    printed = capsys.readouterr().out
+    assert "truth (all val scenes): class P" in printed
+    assert "truth (the references themselves): class P 1.000" in printed
+    assert "references, leave-one-out: BLEU-1" in printed
+    saved = json.loads(out.read_text())
+    assert saved["decoding"] == {"length_penalty": 0.0, "block_trigrams": True}
+    decoding = {"length_penalty": 0.0, "block_trigrams": True}
+    expected = evaluate_checkpoint(
+        result.best_checkpoint, scenes_dir, beam_size=2, decoding=decoding
+    )
+    assert saved["truth"] == expected.truth
+    with pytest.raises(SystemExit):
+        main([*argv, str(scenes_dir), "--length-penalty", "-1"])
+    assert "--length-penalty: must be zero or more" in capsys.readouterr().err
+
+
 def test_missing_checkpoint_is_one_clear_error(scenes_dir, tmp_path, capsys):
     argv = ["caption", "eval", "--checkpoint", str(tmp_path / "none.pt"), "--data", str(scenes_dir)]
     with pytest.raises(SystemExit) as exit_info:

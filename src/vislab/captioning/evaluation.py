@@ -26,7 +26,6 @@ from vislab.captioning.truth_evaluation import (
 from vislab.datasets.coco import load_coco_data
 from vislab.datasets.grid_data import split_features
 from vislab.datasets.vocabulary import decode_words
-from vislab.datasets.grid_data import split_features
 from vislab.errors import InvalidInputError
 
 logger = logging.getLogger(__name__)
@@ -48,6 +47,7 @@ class CaptionEvaluation:
     truth: dict = field(default_factory=dict)
     reference_truth: dict = field(default_factory=dict)
     reference_ceiling: dict = field(default_factory=dict)
+    decoding: dict = field(default_factory=dict)  # beam-search options, when not the defaults
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -71,14 +71,20 @@ def generate_captions(
     beam_size: int = 1,
     batch_size: int = 500,
     progress: bool = False,
+    decoding: dict | None = None,
 ) -> list[str]:
-    """features: (N, D) -> N generated captions as text (words between `<START>`/`<END>`)."""
+    """features: (N, D) -> N generated captions as text (words between `<START>`/`<END>`).
+
+    decoding: beam-search options passed to `sample` (length_penalty, block_trigrams)."""
     texts = []
     for start in tqdm(
         range(0, len(features), batch_size), desc="captioning", disable=not progress, unit="batch"
     ):
         ids = captioner.sample(
-            features[start : start + batch_size], max_length=max_length, beam_size=beam_size
+            features[start : start + batch_size],
+            max_length=max_length,
+            beam_size=beam_size,
+            **(decoding or {}),
         )
         texts += [decode_words(row, captioner.idx_to_word) for row in np.asarray(ids)]
     return texts
@@ -94,6 +100,7 @@ def evaluate_captioner(
     num_examples: int = 8,
     progress: bool = False,
     ceiling: bool = False,
+    decoding: dict | None = None,
 ) -> CaptionEvaluation:
     """Caption every image of `split` (that has references) and score against all of them.
 
@@ -112,7 +119,12 @@ def evaluate_captioner(
     features = features[images]
     max_length = data[f"{split}_captions"].shape[1] - 1
     generated = generate_captions(
-        captioner, features, max_length=max_length, beam_size=beam_size, progress=progress
+        captioner,
+        features,
+        max_length=max_length,
+        beam_size=beam_size,
+        progress=progress,
+        decoding=decoding,
     )
     candidates = dict(zip(images, generated, strict=True))
     scores = caption_scores({i: references[i] for i in images}, candidates)
@@ -146,8 +158,10 @@ def evaluate_checkpoint(
     max_images: int | None = None,
     progress: bool = False,
     ceiling: bool = False,
+    decoding: dict | None = None,
 ) -> CaptionEvaluation:
-    """Load a captioner checkpoint and score it on the val split of data_dir."""
+    """Load a captioner checkpoint and score it on the val split of data_dir (decoding:
+    length_penalty, block_trigrams for beam search)."""
     from vislab.captioning.captioners import load_captioner
 
     captioner = load_captioner(checkpoint, device=device)
@@ -160,7 +174,9 @@ def evaluate_checkpoint(
         max_images=max_images,
         progress=progress,
         ceiling=ceiling,
+        decoding=decoding,
     )
+    evaluation.decoding = dict(decoding or {})
     evaluation.source = str(checkpoint)
     return evaluation
 

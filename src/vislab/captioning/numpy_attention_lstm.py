@@ -164,10 +164,19 @@ class AttentionCaptioningLSTM(CaptioningRNN):
                 break
         return captions, alphas
 
-    def sample(self, features: np.ndarray, max_length: int = 30, beam_size: int = 1) -> np.ndarray:
+    def sample(
+        self,
+        features: np.ndarray,
+        max_length: int = 30,
+        beam_size: int = 1,
+        length_penalty: float = 1.0,
+        block_trigrams: bool = False,
+    ) -> np.ndarray:
         """Greedy or beam-search captions of features (N, L, D) -> (N, max_length) int."""
-        if beam_size > 1:
+        if beam_size > 1 or block_trigrams:
             from vislab.captioning.numpy_beam_search import beam_search
 
-            return beam_search(self, features, beam_size=beam_size, max_length=max_length)
+            return beam_search(
+                self, features, beam_size, max_length, length_penalty, block_trigrams
+            )
         return self.sample_with_attention(features, max_length)[0]

@@ -60,9 +60,9 @@ class NumpyCaptioner:
         self.history = checkpoint.get("history", {})
         self.epoch = checkpoint.get("epoch")
 
-    def sample(self, features: np.ndarray, max_length: int = 30, beam_size: int = 1):
+    def sample(self, features: np.ndarray, max_length: int = 30, beam_size: int = 1, **decoding):
         """features: (N, D) (or (N, L, D) for grid models) -> captions (N, max_length) int,
-        `<NULL>`-padded after `<END>`."""
+        `<NULL>`-padded after `<END>`. decoding: length_penalty, block_trigrams (beam search)."""
         features = np.asarray(features)
         expected = self.model.params["W_proj"].shape[0]
         ndim, shape = (
@@ -70,7 +70,7 @@ class NumpyCaptioner:
         )
         if features.ndim != ndim or features.shape[-1] != expected:
             raise InvalidInputError(f"features must be {shape}, got {features.shape}")
-        return self.model.sample(features, max_length=max_length, beam_size=beam_size)
+        return self.model.sample(features, max_length, beam_size, **decoding)
 
 
 def load_numpy_captioner(path: str | os.PathLike, device: str = "cpu") -> NumpyCaptioner:

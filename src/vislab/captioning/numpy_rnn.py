@@ -160,18 +160,28 @@ class CaptioningRNN:
             h, c, _ = lstm_step_forward(x, h, c, p["Wx"], p["Wh"], p["b"])
         return h @ p["W_vocab"] + p["b_vocab"], h, c
 
-    def sample(self, features: np.ndarray, max_length: int = 30, beam_size: int = 1) -> np.ndarray:
-        """Caption images: greedy (the course's `sample`) or, with beam_size > 1, beam search.
+    def sample(
+        self,
+        features: np.ndarray,
+        max_length: int = 30,
+        beam_size: int = 1,
+        length_penalty: float = 1.0,
+        block_trigrams: bool = False,
+    ) -> np.ndarray:
+        """Caption images: greedy (the course's `sample`) or, with beam_size > 1 or
+        block_trigrams, beam search (see `numpy_beam_search` for the two decoding options).
 
         features: (N, D). Returns captions: (N, max_length) int, the first generated word
         first, `<NULL>` after `<END>`.
         """
         if self._start is None or self._end is None:
             raise ValueError("sampling needs <START> and <END> in word_to_idx")
-        if beam_size > 1:
+        if beam_size > 1 or block_trigrams:
             from vislab.captioning.numpy_beam_search import beam_search
 
-            return beam_search(self, features, beam_size=beam_size, max_length=max_length)
+            return beam_search(
+                self, features, beam_size, max_length, length_penalty, block_trigrams
+            )
         N = features.shape[0]
         captions = np.full((N, max_length), self._null, dtype=np.int64)
         h, c = self.initial_state(features)

@@ -225,9 +225,16 @@ class CaptioningTransformer(nn.Module):
         return self.output(x[:, 0])  # (N, 1, W) -> (N, W) -> (N, V)
 
     def sample(
-        self, features, max_length: int = 30, beam_size: int = 1, use_cache: bool = True
+        self,
+        features,
+        max_length: int = 30,
+        beam_size: int = 1,
+        use_cache: bool = True,
+        length_penalty: float = 1.0,
+        block_trigrams: bool = False,
     ) -> np.ndarray:
-        """Caption images (greedy, or beam search when beam_size > 1), in eval mode.
+        """Caption images (greedy, or beam search when beam_size > 1 or block_trigrams; see
+        `transformer_decoding.beam_search` for the decoding options), in eval mode.
 
         features: (N, D) array or tensor. Returns int (N, max_length) word ids, the first
         generated word first, `<NULL>` after `<END>`.
@@ -238,8 +245,10 @@ class CaptioningTransformer(nn.Module):
             device = next(self.parameters()).device
             features = torch.as_tensor(np.asarray(features), dtype=torch.float32, device=device)
             with torch.no_grad():
-                if beam_size > 1:
-                    captions = beam_search(self, features, max_length, beam_size)
+                if beam_size > 1 or block_trigrams:
+                    captions = beam_search(
+                        self, features, max_length, beam_size, length_penalty, block_trigrams
+                    )
                 else:
                     captions = greedy_decode(self, features, max_length, use_cache)
         finally:

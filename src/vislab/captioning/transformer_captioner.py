@@ -162,9 +162,11 @@ class TransformerCaptioner:
         """ "grid" (features (N, L, D)) for a model built with grid_shape, else "vector"."""
         return "grid" if "grid_shape" in self.model.config else "vector"
 
-    def sample(self, features: np.ndarray, max_length: int = 30, beam_size: int = 1) -> np.ndarray:
+    def sample(
+        self, features: np.ndarray, max_length: int = 30, beam_size: int = 1, **decoding
+    ) -> np.ndarray:
         """features: (N, D), or (N, L, D) over a grid -> word ids (N, max_length), `<NULL>`
-        after `<END>`."""
+        after `<END>`. decoding: length_penalty, block_trigrams (beam search)."""
         features = np.asarray(features)
         if self.feature_layout == "grid":
             cells, expected = (
@@ -175,11 +177,11 @@ class TransformerCaptioner:
                 raise InvalidInputError(
                     f"features must be (N, {cells}, {expected}), got {features.shape}"
                 )
-            return self.model.sample(features, max_length=max_length, beam_size=beam_size)
+            return self.model.sample(features, max_length, beam_size, **decoding)
         expected = self.model.config["input_dim"]
         if features.ndim != 2 or features.shape[1] != expected:
             raise InvalidInputError(f"features must be (N, {expected}), got {features.shape}")
-        return self.model.sample(features, max_length=max_length, beam_size=beam_size)
+        return self.model.sample(features, max_length, beam_size, **decoding)
 
 
 def load_transformer_captioner(path: str | os.PathLike, device="cpu") -> TransformerCaptioner:

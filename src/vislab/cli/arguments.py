@@ -72,6 +72,14 @@ def positive_float(text: str) -> float:
     return value
 
 
+def non_negative_float(text: str) -> float:
+    """A finite float >= 0 (a length penalty, where 0 means none)."""
+    value = _finite(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {text!r}")
+    return value
+
+
 def probability(text: str) -> float:
     """A finite float in [0, 1]."""
     value = _finite(text)

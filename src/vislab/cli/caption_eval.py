@@ -34,6 +34,7 @@ def _eval(args) -> None:
             max_images=args.max_images,
             progress=True,
             ceiling=True,
+            decoding=_decoding(args),
         )
         checkpoint = Path(args.checkpoint)
         default_out = checkpoint.with_name(f"{checkpoint.stem}_eval_beam{args.beam_size}.json")
@@ -49,6 +50,16 @@ def _eval(args) -> None:
         print(f"  generated: {example['generated']}")
         print(f"  reference: {example['references'][0]}")
     print(f"scores: {write_evaluation(evaluation, args.out or default_out)}", flush=True)
+
+
+def _decoding(args) -> dict:
+    """The beam-search options given on the command line (none: the defaults)."""
+    decoding = {}
+    if args.length_penalty != 1.0:
+        decoding["length_penalty"] = args.length_penalty
+    if args.block_trigrams:
+        decoding["block_trigrams"] = True
+    return decoding
 
 
 def _build_scenes(args) -> None:
@@ -106,6 +117,18 @@ def _register_eval(caption) -> None:
     parser.add_argument("--data", required=True, help="the coco_captioning folder")
     parser.add_argument(
         "--beam-size", type=valid.positive_int, default=1, help="1 = greedy decoding"
+    )
+    parser.add_argument(
+        "--length-penalty",
+        type=valid.non_negative_float,
+        default=1.0,
+        help="beam search ranks by total log-probability / length ** this (1: mean per word, "
+        "0: the plain total)",
+    )
+    parser.add_argument(
+        "--block-trigrams",
+        action="store_true",
+        help="beam search never repeats a trigram within a caption (beam 1 included)",
     )
     parser.add_argument(
         "--neighbours", type=valid.positive_int, default=10, help="k for the baseline"
