@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from PIL import Image
 
@@ -31,9 +34,51 @@ def test_train_sample_eval_on_a_tiny_folder(tiny_idx_dir, tmp_path, capsys):
         assert strip.size[0] > 2 * strip.size[1]  # 10 columns x 4 rows
 
     assert main(["gan", "eval", "--checkpoint", str(out / "last.pt"), "--num-samples",
-                 "20", "--data-dir", str(tiny_idx_dir)]) == 0  # fmt: skip
+                 "20", "--num-bootstrap", "5", "--data-dir", str(tiny_idx_dir)]) == 0  # fmt: skip
     report = capsys.readouterr().out
-    assert "FID (Fashion-MNIST CNN features)" in report and "20 generated vs 32 test" in report
+    assert "FID (Fashion-MNIST CNN features), 95% bootstrap" in report
+    # all 64 training images were used, so the 32 test images are halved: 16 + 16 held out
+    assert "20 generated vs 16 test" in report and "16 held-out real vs 16 test" in report
+    assert "samples (raw weights)" in report and "precision (k=5)" in report
+    summary = json.loads((out / "eval_raw" / "evaluation.json").read_text())
+    assert summary["weights"] == "raw" and summary["samples"]["num_images"] == 20
+
+
+def test_strong_recipe_keeps_an_ema_that_sample_and_eval_use(
+    tiny_idx_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    data = ["--data", "mnist", "--data-dir", str(tiny_idx_dir)]
+    assert main(["gan", "train", "--recipe", "strong", *data, "--epochs", "1", "--batch-size",
+                 "16", "--num-train", "48", "--out", "strong run"]) == 0  # fmt: skip
+    config = json.loads(Path("strong run/run.json").read_text())["options"]
+    assert (config["model"], config["loss"], config["spectral_norm"], config["ema_decay"]) == (
+        "dc",
+        "hinge",
+        True,
+        0.999,
+    )
+    capsys.readouterr()
+    evaluate = ["gan", "eval", "--checkpoint", "strong run/last.pt", *data[2:]]
+    assert main([*evaluate, "--num-samples", "16", "--num-bootstrap", "5", "--out", "scores"]) == 0
+    report = capsys.readouterr().out
+    assert "samples (ema weights)" in report and "16 held-out real vs 32 test" in report
+    assert json.loads(Path("scores/evaluation.json").read_text())["weights"] == "ema"
+    for name in ("memorisation.png", "memorisation_distances.png", "class_balance.png"):
+        assert Path("scores", name).is_file()
+    assert main(["gan", "sample", "--checkpoint", "strong run/last.pt", "--weights", "raw",
+                 "--num", "4", "--out", "raw.png"]) == 0  # fmt: skip
+    assert Path("raw.png").is_file()
+
+
+def test_a_run_without_ema_refuses_ema_weights(tiny_idx_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["gan", "train", "--data", "mnist", "--data-dir", str(tiny_idx_dir),
+                 "--epochs", "1", "--batch-size", "32", "--num-train", "32",
+                 "--out", "plain"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["gan", "sample", "--checkpoint", "plain/last.pt", "--weights", "ema"]) == 1
+    assert "holds no EMA generator" in capsys.readouterr().err
 
 
 def test_user_errors_are_one_sentence(tmp_path, monkeypatch, capsys):

@@ -13,16 +13,29 @@ from vislab.cli import arguments as valid
 COURSE_EPOCHS = {"fc": 10, "dc": 5}
 
 
+def _settings(args) -> dict:
+    """model, loss, spectral_norm, ema_decay: the course's, then the recipe's, then the options."""
+    from vislab.gan.registry import recipe_choices
+
+    settings = {"model": "fc", "loss": "bce", "spectral_norm": False, "ema_decay": 0.0}
+    settings.update(recipe_choices(args.recipe))
+    for name in ("model", "loss", "ema_decay"):
+        if getattr(args, name) is not None:
+            settings[name] = getattr(args, name)
+    settings["spectral_norm"] = settings["spectral_norm"] or args.spectral_norm
+    return settings
+
+
 def _train(args) -> int:
     from vislab.gan import GanConfig, load_gan_images, train_gan
     from vislab.run_guard import CheckpointEvery
     from vislab.torch_nn.distributed import init_from_env
 
     every = CheckpointEvery.parse(args.checkpoint_every)
+    settings = _settings(args)
     config = GanConfig(
-        model=args.model,
-        loss=args.loss,
-        epochs=COURSE_EPOCHS[args.model] if args.epochs is None else args.epochs,
+        **settings,
+        epochs=COURSE_EPOCHS[settings["model"]] if args.epochs is None else args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         show_every=args.show_every,
@@ -47,6 +60,7 @@ def _train(args) -> int:
 
 
 def _sample(args) -> int:
+    from vislab.gan.checkpoints import default_weights
     from vislab.gan.sampling import sample_checkpoint
 
     checkpoint = Path(args.checkpoint)
@@ -58,27 +72,47 @@ def _sample(args) -> int:
         interpolate=args.interpolate,
         seed=args.seed,
         device=args.device,
+        weights=args.weights or default_weights(checkpoint),
     ):
         print(path)
     return 0
 
 
 def _eval(args) -> int:
-    from vislab.gan.fid import evaluate_checkpoint
+    from vislab.gan.checkpoint_evaluation import evaluate_checkpoint
+    from vislab.gan.checkpoints import default_weights
 
-    quality = evaluate_checkpoint(
-        args.checkpoint,
+    checkpoint = Path(args.checkpoint)
+    weights = args.weights or default_weights(checkpoint)
+    result = evaluate_checkpoint(
+        checkpoint,
+        args.out or checkpoint.parent / f"eval_{weights}",
+        weights=weights,
         num_samples=args.num_samples,
+        num_bootstrap=args.num_bootstrap,
+        num_memorisation=args.num_memorisation,
         data_dir=args.data_dir,
         seed=args.seed,
         device=args.device,
         progress=True,
     )
-    rows = quality.rows()
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
+    rows = [("metric", f"samples ({weights} weights)", "held-out real (floor)"),
+            *result.evaluation.rows()]  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print(f"evaluation: {result.json_path}")
+    for path in result.figures.values():
+        print(f"figure: {path}")
     return 0
+
+
+def _add_weights(parser) -> None:
+    parser.add_argument(
+        "--weights",
+        choices=["ema", "raw"],
+        help="the EMA generator or the raw one (default: ema when the checkpoint has it)",
+    )
 
 
 def _add_common(parser, device_help: str) -> None:
@@ -88,7 +122,7 @@ def _add_common(parser, device_help: str) -> None:
 
 def _register_train(gan) -> None:
     from vislab.gan.data import DATA_SETS, NUM_TRAIN
-    from vislab.gan.registry import LOSSES, MODELS
+    from vislab.gan.registry import LOSSES, MODELS, RECIPES
 
     train = gan.add_parser(
         "train",
@@ -98,13 +132,25 @@ def _register_train(gan) -> None:
         "Works under torchrun (DDP).",
     )
     train.add_argument(
-        "--model", choices=MODELS, default="fc", help="fc (course GAN) or dc (DCGAN)"
+        "--recipe",
+        choices=list(RECIPES),
+        default="course",
+        help="course (the options below, course defaults) or strong (DCGAN + spectral norm + "
+        "hinge + EMA 0.999); --model/--loss/--ema-decay given as well override the recipe",
+    )
+    train.add_argument("--model", choices=MODELS, help="fc (course GAN, default) or dc (DCGAN)")
+    train.add_argument(
+        "--loss", choices=list(LOSSES), help="bce (vanilla, default), ls (least squares) or hinge"
     )
     train.add_argument(
-        "--loss",
-        choices=list(LOSSES),
-        default="bce",
-        help="bce (vanilla), ls (least squares) or hinge",
+        "--spectral-norm",
+        action="store_true",
+        help="spectral normalisation of every discriminator layer (default off)",
+    )
+    train.add_argument(
+        "--ema-decay",
+        type=valid.open_fraction,
+        help="keep an EMA of the generator's weights with this decay, e.g. 0.999 (default off)",
     )
     train.add_argument("--data", choices=DATA_SETS, default="fashion-mnist")
     train.add_argument(
@@ -157,18 +203,38 @@ def _register_sample_and_eval(gan) -> None:
         type=valid.output_file_with_suffix(".png"),
         help="PNG path (default: beside the checkpoint)",
     )
+    _add_weights(sample)
     _add_common(sample, "where to run the generator")
     sample.set_defaults(handler=_sample)
 
     evaluate = gan.add_parser(
         "eval",
-        help="FID (Fashion-MNIST CNN features) and classifier statistics of a checkpoint",
-        description="FID between generated images and the test split, in the feature space of "
-        "the project's Fashion-MNIST CNN (not Inception FID), with the CNN's mean "
-        "confidence and predicted-class histogram of the samples.",
+        help="FID, KID, precision/recall/density/coverage and a memorisation check, each "
+        "beside the real-vs-real floor",
+        description="Scores NUM_SAMPLES generated images against the test split in the feature "
+        "space of the project's Fashion-MNIST CNN (not Inception): FID with a 95%% bootstrap "
+        "interval, unbiased KID, precision/recall/density/coverage (k=5), the CNN's class "
+        "balance and each sample's nearest training images; beside each, held-out real "
+        "training images score the floor. Prints the table; writes OUT/evaluation.json, "
+        "memorisation.png, memorisation_distances.png and class_balance.png.",
     )
     evaluate.add_argument("--checkpoint", type=valid.existing_file, required=True)
     evaluate.add_argument("--num-samples", type=valid.positive_int, default=10000)
+    evaluate.add_argument(
+        "--num-bootstrap", type=valid.positive_int, default=50, help="FID resamples (default 50)"
+    )
+    evaluate.add_argument(
+        "--num-memorisation",
+        type=valid.positive_int,
+        default=1000,
+        help="samples checked against every training image (default 1000)",
+    )
+    evaluate.add_argument(
+        "--out",
+        type=valid.output_folder,
+        help="folder for the JSON and figures (default: beside the checkpoint, eval_WEIGHTS)",
+    )
+    _add_weights(evaluate)
     evaluate.add_argument(
         "--data-dir",
         type=valid.existing_folder,

@@ -52,11 +52,15 @@ def sample_checkpoint(
     interpolate: bool = False,
     seed: int = 0,
     device: str | torch.device = "cpu",
+    weights: str = "raw",
 ) -> list[Path]:
-    """Write a grid of `num` samples (and optionally a 4 x 10 interpolation strip) as PNGs."""
+    """Write a grid of `num` samples (and optionally a 4 x 10 interpolation strip) as PNGs.
+
+    weights: "raw" (the trained generator) or "ema" (its moving average, when kept).
+    """
     if num < 1:
         raise InvalidInputError(f"--num must be at least 1, got {num}")
-    G, config = load_generator(checkpoint, device)
+    G, config = load_generator(checkpoint, device, weights=weights)
     noise = sample_noise(num, config.noise_dim, generator=torch.Generator().manual_seed(seed))
     out_path = Path(out_path)
     paths = [show_images(generate(G, noise), out_path)]
