@@ -35,3 +35,41 @@ def write_caption_history(folder: RunFolder, history: dict, title: str, ylabel: 
         x = len(train) / len(val) * np.arange(1, len(val) + 1)
         curves["validation loss (per epoch)"] = (x, val)
     return write_history(folder, history, curves, title, ylabel)
+
+
+class CaptionHistory:
+    """What both captioning solvers keep about where a run stands, written once: `epoch`,
+    `step` (steps done in the current epoch), `loss_history` (per iteration),
+    `epoch_loss_history` and `val_loss_history` (per epoch) and `best_val_loss`."""
+
+    def _reset_history(self) -> None:
+        self.epoch = 0
+        self.step = 0
+        self.loss_history: list[float] = []
+        self.epoch_loss_history: list[float] = []
+        self.val_loss_history: list[float] = []
+        self.best_val_loss = float("inf")
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        return {
+            "train_loss": list(self.loss_history),
+            "epoch_train_loss": list(self.epoch_loss_history),
+            "val_loss": list(self.val_loss_history),
+        }
+
+    def _history_state(self) -> dict:
+        """The checkpoint's part: position, histories and the best validation loss."""
+        return {
+            "epoch": self.epoch,
+            "step": self.step,
+            "history": self.history,
+            "best_val_loss": float(self.best_val_loss),
+        }
+
+    def _load_history(self, state: dict) -> None:
+        self.epoch, self.step = int(state["epoch"]), int(state["step"])
+        self.loss_history = [float(v) for v in state["history"]["train_loss"]]
+        self.epoch_loss_history = [float(v) for v in state["history"]["epoch_train_loss"]]
+        self.val_loss_history = [float(v) for v in state["history"]["val_loss"]]
+        self.best_val_loss = float(state["best_val_loss"])

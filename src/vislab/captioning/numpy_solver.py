@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from vislab.captioning.caption_runs import CaptionHistory
 from vislab.checkpoints import checkpoint_errors, load_checkpoint, save_checkpoint, to_numpy
 from vislab.datasets.coco import sample_coco_minibatch
 from vislab.errors import CorruptFileError
@@ -58,7 +59,7 @@ def fitted_params(model, saved: dict) -> dict[str, np.ndarray]:
     return params
 
 
-class CaptioningSolver:
+class CaptioningSolver(CaptionHistory):
     """Train a CaptioningRNN on the dict from `load_coco_data`.
 
     The course's keywords: update_rule ("sgd", "sgd_momentum", "rmsprop", "adam"),
@@ -97,12 +98,7 @@ class CaptioningSolver:
         self._reset()
 
     def _reset(self) -> None:
-        self.epoch = 0
-        self.step = 0  # steps done in the current epoch
-        self.loss_history: list[float] = []
-        self.val_loss_history: list[float] = []
-        self.epoch_loss_history: list[float] = []
-        self.best_val_loss = float("inf")
+        self._reset_history()
         self.best_params = {name: value.copy() for name, value in self.model.params.items()}
         self.optim_configs = {name: dict(self.optim_config) for name in self.model.params}
 
@@ -181,14 +177,6 @@ class CaptioningSolver:
             self.save_checkpoint(self.folder.best, params=self.best_params)
         guard.write()
 
-    @property
-    def history(self) -> dict[str, list[float]]:
-        return {
-            "train_loss": list(self.loss_history),
-            "epoch_train_loss": list(self.epoch_loss_history),
-            "val_loss": list(self.val_loss_history),
-        }
-
     def state_dict(self, params: dict | None = None) -> dict:
         """Everything needed to sample from the model or resume training, as numpy values."""
         return {
@@ -199,10 +187,7 @@ class CaptioningSolver:
             "best_params": self.best_params,
             "optimizer": {"update_rule": self.update_rule_name, "configs": self.optim_configs},
             "solver": {"batch_size": self.batch_size, "lr_decay": self.lr_decay},
-            "epoch": self.epoch,
-            "step": self.step,
-            "history": self.history,
-            "best_val_loss": float(self.best_val_loss),
+            **self._history_state(),
             "rng": rng_state(self.rng),
         }
 
@@ -220,11 +205,7 @@ class CaptioningSolver:
         self.best_params = fitted_params(self.model, state["best_params"])
         self.optim_configs = {name: dict(state["optimizer"]["configs"][name])
                               for name in self.model.params}  # fmt: skip
-        self.epoch, self.step = int(state["epoch"]), int(state["step"])
-        self.loss_history = [float(v) for v in state["history"]["train_loss"]]
-        self.epoch_loss_history = [float(v) for v in state["history"]["epoch_train_loss"]]
-        self.val_loss_history = [float(v) for v in state["history"]["val_loss"]]
-        self.best_val_loss = float(state["best_val_loss"])
+        self._load_history(state)
         restore_rng_state(state["rng"], self.rng)
 
     def resume(self, path: str | os.PathLike) -> None:

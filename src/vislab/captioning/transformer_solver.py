@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from vislab.captioning.caption_runs import CaptionHistory
 from vislab.checkpoints import save_checkpoint
 from vislab.errors import CorruptFileError, InvalidInputError
 from vislab.run_guard import DEFAULT_CHECKPOINT_EVERY, RunGuard
@@ -62,7 +63,7 @@ def transformer_temporal_softmax_loss(x, y, mask) -> torch.Tensor:
     return (losses * mask.reshape(N * T)).mean()
 
 
-class CaptioningSolverTransformer:
+class CaptioningSolverTransformer(CaptionHistory):
     """Trains a `CaptioningTransformer` on the course's data dict.
 
     Course keywords: learning_rate=0.001, batch_size=100, num_epochs=10, print_every=10,
@@ -106,15 +107,7 @@ class CaptioningSolverTransformer:
         self._tensors["train_features"] = self._tensors["train_features"].float()
         self.training_model = self.context.wrap(self.model)
         self.optim = torch.optim.Adam(self.model.parameters(), self.learning_rate)
-        self._reset()
-
-    def _reset(self) -> None:
-        self.epoch = 0
-        self.step = 0  # steps done in the current epoch
-        self.loss_history: list[float] = []
-        self.epoch_loss_history: list[float] = []
-        self.val_loss_history: list[float] = []
-        self.best_val_loss = float("inf")
+        self._reset_history()
 
     @property
     def iterations_per_epoch(self) -> int:
@@ -203,14 +196,6 @@ class CaptioningSolverTransformer:
             self.save_checkpoint(self.folder.best)  # first: last.pt says best.pt is written
         guard.write()
 
-    @property
-    def history(self) -> dict[str, list[float]]:
-        return {
-            "train_loss": list(self.loss_history),
-            "epoch_train_loss": list(self.epoch_loss_history),
-            "val_loss": list(self.val_loss_history),
-        }
-
     @torch.no_grad()
     def validation_loss(self, batch_size: int = 500) -> float:
         """The course's loss on a fixed, evenly spaced subset of `max_val_captions` validation
@@ -248,10 +233,7 @@ class CaptioningSolverTransformer:
             "optimizer": self.optim.state_dict(),
             "solver": {"batch_size": self.batch_size, "learning_rate": self.learning_rate},
             "seed": self.seed,
-            "epoch": self.epoch,
-            "step": self.step,
-            "history": self.history,
-            "best_val_loss": float(self.best_val_loss),
+            **self._history_state(),
             "rng": rng_state(),
         }
 
@@ -267,9 +249,5 @@ class CaptioningSolverTransformer:
             )
         self.model.load_state_dict(state["state_dict"])
         self.optim.load_state_dict(state["optimizer"])
-        self.epoch, self.step = int(state["epoch"]), int(state["step"])
         restore_rng_state(state["rng"])
-        self.loss_history = [float(v) for v in state["history"]["train_loss"]]
-        self.epoch_loss_history = [float(v) for v in state["history"]["epoch_train_loss"]]
-        self.val_loss_history = [float(v) for v in state["history"]["val_loss"]]
-        self.best_val_loss = float(state["best_val_loss"])
+        self._load_history(state)
