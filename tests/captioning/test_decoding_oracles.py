@@ -12,6 +12,7 @@ length penalty and trigram blocking.
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
@@ -93,6 +94,7 @@ def numpy_model(cell_type: str, seed: int) -> CaptioningRNN:
 def numpy_log_prob(model: CaptioningRNN, feature: np.ndarray):
     """log p(caption | image) from the model's loss (one image, no masked target)."""
 
+    @functools.cache
     def log_prob(caption) -> float:
         tokens = np.array([[START, *caption]])
         loss, _ = model.loss(feature[None], tokens, compute_grads=False)
@@ -186,16 +188,16 @@ def transformer_step_log_probs(model: CaptioningTransformer, feature: np.ndarray
 
 
 def transformer_log_prob(model: CaptioningTransformer, feature: np.ndarray):
-    """log p(caption | image) from one forward pass over the whole caption."""
-    x = torch.as_tensor(feature, dtype=torch.float32)[None]
-
-    def log_prob(caption) -> float:
-        tokens = torch.tensor([[START, *caption]])
-        with torch.no_grad():
-            log_probs = torch.log_softmax(model(x, tokens[:, :-1])[0].double(), 1)
-        return float(log_probs.gather(1, tokens[0, 1:, None]).sum())
-
-    return log_prob
+    """log p(caption | image) from the full forward pass: all 121 captions in one batch
+    (each padded after its last word; the causal mask keeps the padding out of its scores)."""
+    captions = list(all_captions())
+    tokens = torch.tensor([padded((START, *c), MAX_LENGTH + 1) for c in captions])
+    x = torch.as_tensor(feature, dtype=torch.float32)[None].expand(len(captions), -1)
+    with torch.no_grad():
+        log_probs = torch.log_softmax(model(x, tokens[:, :-1]).double(), 2)
+    picked = log_probs.gather(2, tokens[:, 1:, None])[..., 0].numpy()  # (121, MAX_LENGTH)
+    table = {c: float(picked[i, : len(c)].sum()) for i, c in enumerate(captions)}
+    return table.__getitem__
 
 
 def test_transformer_exhaustive_beam_finds_the_brute_force_optimum():
@@ -236,3 +238,79 @@ def test_transformer_greedy_is_the_step_by_step_argmax_of_the_full_forward(use_c
             caption = (*caption, int(np.argmax(step_log_probs(caption))))
         np.testing.assert_array_equal(row, padded(caption))
     assert len({unpadded(row) for row in captions}) >= 2  # the images get different captions
+
+
+# The two decoding options: total / length ** length_penalty, and trigram blocking.
+
+
+def penalised(length_penalty: float):
+    """The documented ranking with a length penalty: total / length ** length_penalty."""
+    return lambda total, length: total / length**length_penalty
+
+
+def repeats_no_trigram(caption) -> bool:
+    trigrams = [tuple(caption[k : k + 3]) for k in range(len(caption) - 2)]
+    return len(trigrams) == len(set(trigrams))
+
+
+def exhaustive_numpy(model, features, **options) -> np.ndarray:
+    return beam_search(model, features, beam_size=121, max_length=MAX_LENGTH, **options)
+
+
+def exhaustive_transformer(model, features, **options) -> np.ndarray:
+    return model.sample(features, max_length=MAX_LENGTH, beam_size=121, **options)
+
+
+DECODERS = {
+    "rnn": (lambda: numpy_model("rnn", seed=11), numpy_log_prob, exhaustive_numpy, FEATURES),
+    "lstm": (lambda: numpy_model("lstm", seed=11), numpy_log_prob, exhaustive_numpy, FEATURES),
+    "transformer": (transformer_model, transformer_log_prob, exhaustive_transformer,
+                    TRANSFORMER_FEATURES),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("length_penalty", [0.0, 0.5, 2.0])
+@pytest.mark.parametrize("decoder", sorted(DECODERS))
+def test_length_penalty_against_brute_force(decoder, length_penalty):
+    build, log_prob_of, decode, features = DECODERS[decoder]
+    model = build()
+    rank = penalised(length_penalty)
+    captions = decode(model, features, length_penalty=length_penalty)
+    differs_from_mean = 0
+    for feature, row in zip(features, captions, strict=True):
+        log_prob = log_prob_of(model, feature)
+        best, best_score, runner_up = brute_force(log_prob, rank=rank)
+        assert best_score - runner_up > 1e-6
+        np.testing.assert_array_equal(row, padded(best))
+        caption = unpadded(row)
+        assert rank(log_prob(caption), len(caption)) == pytest.approx(best_score, abs=1e-9)
+        differs_from_mean += brute_force(log_prob)[0] != best
+    assert differs_from_mean >= 1  # the penalty changes the answer on some image
+
+
+def favouring_a(decoder: str):
+    """The decoder's model with word "a" made likely, so its unblocked best is "a a a a"."""
+    model = DECODERS[decoder][0]()
+    if decoder == "transformer":
+        with torch.no_grad():
+            model.output.bias[REAL[0]] += 4.0
+    else:
+        model.params["b_vocab"][REAL[0]] += 4.0
+    return model
+
+
+@pytest.mark.parametrize("decoder", sorted(DECODERS))
+def test_trigram_blocking_against_brute_force(decoder):
+    _, log_prob_of, decode, features = DECODERS[decoder]
+    model = favouring_a(decoder)
+    captions = decode(model, features, block_trigrams=True)
+    blocked = 0
+    for feature, row in zip(features, captions, strict=True):
+        log_prob = log_prob_of(model, feature)
+        best, best_score, runner_up = brute_force(log_prob, allowed=repeats_no_trigram)
+        assert best_score - runner_up > 1e-6
+        np.testing.assert_array_equal(row, padded(best))
+        blocked += not repeats_no_trigram(brute_force(log_prob)[0])
+    assert blocked >= 1  # without blocking, some image's best caption repeats a trigram
+    unblocked = decode(model, features)
+    assert any(not repeats_no_trigram(unpadded(row)) for row in unblocked)
