@@ -12,6 +12,7 @@ from vislab.explain import (
     integrated_gradients_saliency_maps,
     smoothgrad_saliency_maps,
 )
+from vislab.explain.saliency import top_class_saliency
 
 
 class BatchRecorder(torch.nn.Module):
@@ -45,6 +46,21 @@ def test_saliency_matches_per_image_autograd_and_leaves_input_untouched(tiny_cnn
         torch.testing.assert_close(maps[n], x.grad[0].abs().amax(dim=0), rtol=1e-5, atol=1e-7)
     assert maps.shape == (3, 16, 16) and (maps >= 0).all()
     assert torch.equal(X, before) and not X.requires_grad
+
+
+def test_top_class_saliency_is_the_saliency_of_the_argmax_in_one_forward(tiny_cnn):
+    X = torch.randn(4, 3, 16, 16)
+    before = X.clone()
+    recorder = BatchRecorder(tiny_cnn)
+    maps, scores = top_class_saliency(X, recorder)
+    assert recorder.sizes == [4]  # one forward pass for the class and the gradient
+    with torch.no_grad():
+        torch.testing.assert_close(scores, tiny_cnn(X))
+    expected = compute_saliency_maps(X, scores.argmax(dim=1), tiny_cnn)
+    torch.testing.assert_close(maps, expected, rtol=0, atol=0)
+    assert torch.equal(X, before) and not X.requires_grad
+    with pytest.raises(InvalidInputError, match="expected images"):
+        top_class_saliency(X[0], tiny_cnn)
 
 
 def test_class_names_work_where_indices_do(tiny_cnn):

@@ -38,3 +38,19 @@ def compute_saliency_maps(
         raise InvalidInputError(f"expected images (N, C, H, W), got shape {tuple(X.shape)}")
     y = target_tensor(y, model, len(X))
     return input_gradients(X, y, model).abs().amax(dim=1)
+
+
+def top_class_saliency(X: torch.Tensor, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+    """Saliency of each image's top-scoring class, and the scores, from one forward pass.
+
+    The maps of compute_saliency_maps(X, scores.argmax(1), model) without a first forward
+    pass to find the class. X: (N, C, H, W), not modified. Returns maps (N, H, W) and the
+    scores (N, K).
+    """
+    model = require_model(model, "top_class_saliency")
+    if X.ndim != 4:
+        raise InvalidInputError(f"expected images (N, C, H, W), got shape {tuple(X.shape)}")
+    X = X.detach().clone().requires_grad_(True)
+    scores = model(X)  # (N, K)
+    scores.gather(1, scores.argmax(dim=1, keepdim=True)).sum().backward()
+    return X.grad.detach().abs().amax(dim=1), scores.detach()

@@ -14,9 +14,10 @@ from pydantic import BaseModel, Field
 from vislab.backbones.classifier import ImageClassifier
 from vislab.class_names import short_name
 from vislab.datasets.sample_photos import SAMPLE_PHOTOS
-from vislab.explain import compute_saliency_maps, create_class_visualization, fool_image
+from vislab.explain import create_class_visualization, fool_image
 from vislab.explain.attribution import attribute
 from vislab.explain.runs import SALIENCY_METHODS
+from vislab.explain.saliency import top_class_saliency
 from vislab.serve.lab import Lab
 from vislab.serve.pictures import png_data_url, saliency_overlay
 from vislab.serve.uploads import MAX_UPLOAD_BYTES
@@ -59,7 +60,12 @@ def _lab(request: Request) -> Lab:
 def top5(classifier: ImageClassifier, X: torch.Tensor) -> list[dict]:
     """X: (1, C, H, W) -> the five most probable classes as {index, name, probability}."""
     with torch.no_grad():
-        probabilities = classifier(X).softmax(dim=1)[0]
+        return ranked(classifier, classifier(X))
+
+
+def ranked(classifier: ImageClassifier, scores: torch.Tensor) -> list[dict]:
+    """scores: (1, K) -> the five most probable classes as {index, name, probability}."""
+    probabilities = scores.detach().softmax(dim=1)[0]
     values, indices = probabilities.topk(min(5, len(probabilities)))
     return [
         {"index": int(i), "name": short_name(classifier.class_names[i]), "probability": float(p)}
@@ -80,9 +86,8 @@ def predict(lab: Lab, model: str, image: str) -> dict:
 def vanilla_saliency(lab: Lab, model: str, image: str) -> dict:
     """Top-5 and the vanilla saliency map of the top class over the model's input."""
     classifier, X = _input(lab, model, image)
-    predictions = top5(classifier, X)
-    target = predictions[0]["index"]
-    maps = compute_saliency_maps(X, torch.tensor([target]), classifier)  # (1, H, W)
+    maps, scores = top_class_saliency(X, classifier)  # (1, H, W), (1, K): one forward pass
+    predictions = ranked(classifier, scores)
     photo = classifier.deprocess(X, False)
     return {
         "top5": predictions,
