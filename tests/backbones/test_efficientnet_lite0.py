@@ -74,6 +74,7 @@ def test_unknown_backbone_is_a_clear_error():
         "efficientnet_lite1",
         "squeezenet1_1",
         "fmnist_cnn",
+        "fmnist_judge",
     }
     with pytest.raises(InvalidInputError, match="choose from"):
         load_backbone("resnet50")

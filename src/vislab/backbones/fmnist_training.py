@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 class FmnistTrainingResult:
     """What training produced: the model, per-epoch test accuracy and per-step losses."""
 
-    model: FashionMNISTCNN
+    model: torch.nn.Module
     test_accuracy: list[float] = field(default_factory=list)
     loss_history: list[float] = field(default_factory=list)
 
@@ -66,8 +67,10 @@ def train_fmnist_cnn(
     seed: int = 0,
     max_train: int | None = None,
     progress: bool = False,
+    build_model: Callable[[], torch.nn.Module] = FashionMNISTCNN,
 ) -> FmnistTrainingResult:
-    """Train a FashionMNISTCNN with AdamW and a one-cycle schedule; returns the result."""
+    """Train a FashionMNISTCNN (or what build_model returns: the judge) with AdamW and a
+    one-cycle schedule; returns the result."""
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("max_train", max_train)):
         if value is not None and value < 1:
             raise InvalidInputError(f"{name} must be at least 1, got {value}")
@@ -82,14 +85,15 @@ def train_fmnist_cnn(
     x, y = images_to_tensor(train_images), torch.from_numpy(train_labels)
     x_test, y_test = images_to_tensor(test_images), torch.from_numpy(test_labels)
 
-    model = FashionMNISTCNN()
+    model = build_model()
     steps_per_epoch = math.ceil(len(x) / batch_size)
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=5e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=learning_rate, total_steps=epochs * steps_per_epoch
     )
     result = FmnistTrainingResult(model=model)
-    bar = tqdm(total=epochs * steps_per_epoch, desc="Fashion-MNIST CNN", disable=not progress)
+    name = type(model).__name__
+    bar = tqdm(total=epochs * steps_per_epoch, desc=name, disable=not progress)
     for epoch in range(epochs):
         model.train()
         order = torch.randperm(len(x), generator=generator)
@@ -112,7 +116,7 @@ def train_fmnist_cnn(
     return result
 
 
-def save_fmnist_cnn(model: FashionMNISTCNN, path: str | os.PathLike) -> Path:
+def save_fmnist_cnn(model: torch.nn.Module, path: str | os.PathLike) -> Path:
     """Save the weights as safetensors, atomically; never over the weights the package ships
     (a retrained file is loaded with `load_fmnist_cnn(weights=path)`)."""
     if Path(path).resolve() == shipped_weights_path().resolve():

@@ -14,6 +14,7 @@ from vislab.backbones.classifier import ImageClassifier
 from vislab.backbones.efficientnet_lite0 import load_efficientnet_lite0
 from vislab.backbones.efficientnet_lite1 import load_efficientnet_lite1
 from vislab.backbones.fmnist_cnn import load_fmnist_classifier
+from vislab.backbones.fmnist_judge import load_fmnist_judge
 from vislab.backbones.squeezenet import load_squeezenet1_1
 from vislab.errors import InvalidInputError
 
@@ -22,6 +23,7 @@ _LOADERS = {
     "efficientnet_lite1": load_efficientnet_lite1,
     "squeezenet1_1": load_squeezenet1_1,
     "fmnist_cnn": load_fmnist_classifier,
+    "fmnist_judge": load_fmnist_judge,
 }
 BACKBONES = tuple(_LOADERS)
 

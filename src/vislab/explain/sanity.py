@@ -118,6 +118,7 @@ class SanityResult:
     steps: list[str]  # "trained", then the block names in the order they were randomized
     correlations: dict[str, list[float]] = field(default_factory=dict)  # method -> per step
     spread: dict[str, list[float]] = field(default_factory=dict)  # std over images per step
+    maps: dict[str, torch.Tensor] = field(default_factory=dict)  # the trained model's (N, H, W)
 
     def flagged(self) -> list[str]:
         """Methods (not the control) whose maps stayed put as the model was destroyed."""
@@ -143,7 +144,7 @@ def cascading_randomization(
         raise InvalidInputError(f"unknown methods {unknown}; choose from {', '.join(METHODS)}")
     y = torch.as_tensor(y).long()
     trained = method_maps(classifier, X, y, methods, **options)
-    result = SanityResult(classifier.name, ["trained"])
+    result = SanityResult(classifier.name, ["trained"], maps=trained)
     for method in trained:
         result.correlations[method], result.spread[method] = [1.0], [0.0]
     randomized = copy.deepcopy(classifier)
