@@ -148,7 +148,8 @@ class RunGuard:
                 else ("nothing was saved (no output folder)")
             )
             raise RunInterrupted(
-                f"stopped by {self.signal_name or 'a signal'} after iteration {iteration}; {kept}",
+                f"stopped by {self.signal_name or 'a signal to another process'} after "
+                f"iteration {iteration}; {kept}",
                 checkpoint=path,
             )
         if self._due(iteration):
