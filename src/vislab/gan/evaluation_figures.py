@@ -49,7 +49,7 @@ def distance_histogram(memorisation: Memorisation, path: str | os.PathLike) -> P
     axes.hist(samples, bins=bins, alpha=0.6, density=True, label=f"samples ({len(samples)})")
     axes.set_xlabel(f"distance to the nearest training image ({FEATURE_SPACE})")
     axes.set_ylabel("density")
-    axes.set_title("Memorisation check: samples no nearer to train than real test images")
+    axes.set_title("Memorisation check: nearest training image, samples vs test")
     axes.legend()
     figure.tight_layout()
     return atomic_savefig(figure, path)
@@ -71,4 +71,3 @@ def class_balance_chart(class_histogram: list[int], path: str | os.PathLike) -> 
     axes.legend()
     figure.tight_layout()
     return atomic_savefig(figure, path)
-
