@@ -118,7 +118,7 @@ def grounding_figure(
     """
     rows, columns = grid_shape
     width_panels = 1 + max((len(words) for _, words, _, _ in items), default=1)
-    figure = Figure(figsize=(1.05 * width_panels, 1.5 * max(len(items), 1)))
+    figure = Figure(figsize=(1.05 * width_panels, 1.75 * max(len(items), 1)))
     for row, (image, words, alphas, label) in enumerate(items):
         height, width = image.shape[:2]
         cmap = "gray" if image.ndim == 2 else None
@@ -137,5 +137,5 @@ def grounding_figure(
             axes.imshow(np.asarray(heat_image), cmap="inferno", alpha=0.55, vmin=0, vmax=255)
             axes.set_title(word, fontsize=7)
             axes.axis("off")
-    figure.subplots_adjust(left=0.01, right=0.99, top=0.9, bottom=0.12, wspace=0.05, hspace=0.5)
+    figure.subplots_adjust(left=0.01, right=0.99, top=0.9, bottom=0.12, wspace=0.05, hspace=0.8)
     return figure
