@@ -10,8 +10,10 @@ import torch
 from vislab.errors import InvalidInputError
 from vislab.gan.evaluation import (
     FEATURE_SPACE,
+    FashionMNISTFeatures,
     SampleFeatures,
     evaluate_features,
+    extract_features,
     fid_with_interval,
     frechet_distance,
     kernel_distance,
@@ -145,3 +147,27 @@ def test_mismatched_feature_sets_are_refused():
         kernel_distance(gaussian(1), gaussian(10))
     with pytest.raises(InvalidInputError, match="at least 2 resamples"):
         fid_with_interval(gaussian(10), gaussian(10), num_bootstrap=1)
+
+
+@pytest.fixture(scope="module")
+def cnn():
+    from vislab.backbones import load_fmnist_cnn
+
+    return load_fmnist_cnn()
+
+
+def test_feature_network_stays_in_eval_mode(cnn):
+    features = FashionMNISTFeatures(cnn)
+    features.train()
+    assert not features.training and not cnn.training
+    assert features(torch.rand(3, 1, 28, 28)).shape == (3, FashionMNISTFeatures.num_features)
+
+
+def test_cnn_features_of_identical_images_score_zero_and_inverted_images_score_high(cnn):
+    images = torch.rand(300, 1, 28, 28, generator=torch.Generator().manual_seed(0)) ** 4
+    same = extract_features(images, cnn, batch_size=128)
+    assert torch.equal(same.vectors, extract_features(images.clone(), cnn).vectors)
+    assert abs(frechet_distance(same.vectors, same.vectors.clone())) < 1e-2
+    inverted = extract_features(1 - images, cnn)
+    assert frechet_distance(same.vectors, inverted.vectors) > 10.0
+    assert len(same.predicted) == 300 and 0.1 <= float(same.confidence.mean()) <= 1.0

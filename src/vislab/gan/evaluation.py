@@ -27,9 +27,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from vislab.backbones import FEATURE_DIM
 from vislab.datasets import FASHION_MNIST_CLASSES
 from vislab.errors import InvalidInputError
-from vislab.gan.fid import FashionMNISTFeatures
 from vislab.gan.prdc import NEAREST_K, PRDC, nearest_distances, precision_recall_density_coverage
 
 FEATURE_SPACE = "Fashion-MNIST CNN features"
@@ -43,6 +43,23 @@ class SampleFeatures:
     vectors: torch.Tensor  # (N, 256) penultimate features
     predicted: torch.Tensor  # (N,) predicted class index
     confidence: torch.Tensor  # (N,) probability of the predicted class
+
+
+class FashionMNISTFeatures(nn.Module):
+    """The CNN as a feature network: images (N, 1, 28, 28) in [0, 1] -> (N, 256)."""
+
+    num_features = FEATURE_DIM
+
+    def __init__(self, cnn: nn.Module):
+        super().__init__()
+        self.cnn = cnn.eval()
+
+    def train(self, mode: bool = True) -> FashionMNISTFeatures:
+        return super().train(False)  # always the trained network's inference behaviour
+
+    @torch.no_grad()
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.cnn.features(images.float())
 
 
 @torch.no_grad()
