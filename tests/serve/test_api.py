@@ -259,6 +259,10 @@ def test_scene_is_composed_as_asked_and_captioned(tiny_runs, make_client):
     for caption in answer["captions"]:
         assert caption["problem"] is None, caption
         assert caption["caption"] and "<" not in caption["caption"]
+    grounded, plain = answer["captions"]
+    assert [p["word"] for p in grounded["grounding"]] == grounded["caption"].split()
+    assert all(decode(p["image"]).size == (128, 128) for p in grounded["grounding"])
+    assert plain["grounding"] == []  # the flat-feature RNN has no attention to show
     again = client.post("/api/scene", json={"cells": cells, "seed": 0}).json()
     assert again == answer  # same seed, same garments, same caption
     random = client.post("/api/scene", json={"seed": 5}).json()

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 from fastapi import APIRouter, Request
+from PIL import Image
 from pydantic import BaseModel, Field
 
 from vislab.backbones.fmnist_cnn import FEATURE_DIM, load_fmnist_cnn
 from vislab.captioning import decode_captions, load_captioner, load_coco_data
+from vislab.captioning.grounding import teacher_forced
 from vislab.captioning.sets.caption_sets import PCA_DIM
 from vislab.captioning.sets.scenes import (
     ANCHORS,
@@ -30,7 +32,7 @@ from vislab.datasets.feature_pca import fit_pca
 from vislab.datasets.mnist import load_mnist_format
 from vislab.errors import CorruptFileError, InvalidInputError, VislabError
 from vislab.serve.lab import Lab
-from vislab.serve.pictures import png_data_url
+from vislab.serve.pictures import png_data_url, saliency_overlay
 
 router = APIRouter(prefix="/api")
 RANDOM, EMPTY = -1, None
@@ -126,7 +128,7 @@ def caption_scene(lab: Lab, request: SceneRequest) -> dict:
         name: lab.cached(("scenes", folder), lambda folder=folder: SceneSet(folder))
         for name, folder in catalog.scene_sets.items()
     }
-    captions = [_caption(lab, name, path, sets, raw, request.beam_size)
+    captions = [_caption(lab, name, path, sets, raw, canvas, request.beam_size)
                 for name, path in catalog.captioners.items()]  # fmt: skip
     return {
         "scene": png_data_url(canvas, min_size=256),
@@ -136,9 +138,11 @@ def caption_scene(lab: Lab, request: SceneRequest) -> dict:
     }
 
 
-def _caption(lab: Lab, name: str, path, sets: dict, raw: np.ndarray, beam_size: int) -> dict:
+def _caption(
+    lab: Lab, name: str, path, sets: dict, raw: np.ndarray, canvas: np.ndarray, beam_size: int
+) -> dict:
     """One captioner's caption of the scene, or the reason it has none."""
-    answer = {"captioner": name, "model": None, "caption": None, "problem": None}
+    answer = {"captioner": name, "model": None, "caption": None, "problem": None, "grounding": []}
     try:
         key = ("captioner", path, path.stat().st_mtime_ns)
         captioner = lab.cached(key, lambda: load_captioner(path))
@@ -154,7 +158,28 @@ def _caption(lab: Lab, name: str, path, sets: dict, raw: np.ndarray, beam_size: 
         return answer
     words = decode_captions(ids[0], captioner.idx_to_word).split()
     answer["caption"] = " ".join(w for w in words if w not in SPECIAL_WORDS)
+    if layout == "grid" and hasattr(captioner.model, "step_with_attention"):
+        answer["grounding"] = _grounding(captioner, match.features(raw, layout), ids[:1], canvas)
     return answer
+
+
+def _grounding(captioner, features: np.ndarray, ids: np.ndarray, canvas: np.ndarray) -> list:
+    """Per generated word, the scene under the attention the model paid before it.
+
+    features: (1, 9, F); ids: (1, T) generated words; canvas: (64, 64) uint8.
+    """
+    _, alphas = teacher_forced(captioner.model, features, ids)  # (1, T, 9)
+    scene = Image.fromarray(canvas).convert("RGB")
+    panels = []
+    for t, index in enumerate(ids[0].tolist()):
+        word = captioner.idx_to_word[index]
+        if word in SPECIAL_WORDS:
+            break
+        cells = (alphas[0, t].reshape(3, 3) * 255 / max(alphas[0, t].max(), 1e-12)).astype(np.uint8)
+        heat = Image.fromarray(cells).resize(scene.size, Image.Resampling.BILINEAR)
+        overlay = saliency_overlay(scene, np.asarray(heat, dtype=np.float32))
+        panels.append({"word": word, "image": png_data_url(overlay, min_size=96)})
+    return panels
 
 
 @router.post("/scene")

@@ -61,7 +61,7 @@ class Catalog:
 
 @functools.lru_cache(maxsize=256)
 def checkpoint_kind(path: Path, mtime_ns: int) -> str | None:
-    """"gan", "captioner" or None (not a checkpoint of either), from the file's tags."""
+    """ "gan", "captioner" or None (not a checkpoint of either), from the file's tags."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except Exception as error:  # any unreadable file is simply not a run

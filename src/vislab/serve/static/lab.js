@@ -200,8 +200,14 @@ async function caption(random) {
     if (random) form.elements.seed.value = seed + 1;
     fillList($("#scene-captions"), answer.captions, (li, c) => {
       const name = document.createElement("b");
-      name.textContent = `${c.captioner} (${c.model}): `;
+      name.textContent = c.model ? `${c.captioner} (${c.model}): ` : `${c.captioner}: `;
       li.append(name, c.caption === null ? `no caption: ${c.problem}` : c.caption);
+      if (c.grounding.length) {
+        const words = document.createElement("div");
+        words.className = "gallery grounding";
+        words.append(...c.grounding.map((p) => figure(p.image, p.word)));
+        li.append(words);
+      }
     });
     say(panel, answer.missing || `${answer.captions.length} captioner(s) answered.`,
       Boolean(answer.missing));
