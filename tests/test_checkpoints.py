@@ -50,6 +50,13 @@ def _write(path, obj) -> None:
     torch.save(obj, path)
 
 
+def _nested(depth: int = 200) -> list:
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
@@ -69,6 +76,10 @@ def _write(path, obj) -> None:
         (
             lambda p: _write(p, {"format": "vislab-test", "format_version": 1, 1.5: 0}),
             "holds a float key",
+        ),
+        (
+            lambda p: _write(p, {"format": "vislab-test", "format_version": 1, "x": _nested()}),
+            "nests deeper than 32 levels",
         ),
     ],
 )

@@ -25,6 +25,7 @@ from vislab.atomic_files import atomic_write_bytes
 from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError, VislabError
 
 FORMAT_VERSION = 1
+MAX_DEPTH = 32
 PLAIN_TYPES = (str, int, float, bool, type(None), torch.Tensor)
 # What putting odd content into models raises (wrong keys, shapes, types, absurd sizes).
 BAD_CONTENT = (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError,
@@ -86,16 +87,18 @@ def _first_line(error: BaseException) -> str:
 
 def _check_plain(state: dict, path: Path) -> None:
     """Tensors, str/int/float/bool/None and dicts, lists, tuples of them; nothing else."""
-    stack: list[tuple[object, str]] = [(state, "")]
+    stack: list[tuple[object, str, int]] = [(state, "", 0)]
     while stack:
-        value, where = stack.pop()
+        value, where, depth = stack.pop()
+        if depth > MAX_DEPTH:  # nothing vislab writes nests this deep; to_numpy recurses
+            raise CorruptFileError(f"{path} nests deeper than {MAX_DEPTH} levels at {where}")
         if isinstance(value, dict):
             for key, item in value.items():
                 if not isinstance(key, str | int):
                     raise CorruptFileError(f"{path} holds a {type(key).__name__} key at {where}")
-                stack.append((item, f"{where}/{key}"))
+                stack.append((item, f"{where}/{key}", depth + 1))
         elif isinstance(value, list | tuple):
-            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(value))
+            stack.extend((item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value))
         elif not isinstance(value, PLAIN_TYPES):
             raise CorruptFileError(
                 f"{path} holds a {type(value).__name__} at {where or 'the top'}, "
