@@ -120,6 +120,21 @@ def test_uploads_over_the_byte_and_pixel_caps_are_refused(tmp_path, make_client)
     assert wide.status_code == 400 and "8000 x 6000 pixels" in wide.json()["error"]
 
 
+def test_bodies_over_the_cap_are_refused_announced_or_not(tmp_path, make_client):
+    from vislab.serve.app import MAX_BODY_BYTES
+
+    client = make_client(tmp_path)
+    announced = client.post("/api/predict", content=b" " * (MAX_BODY_BYTES + 1))
+    assert announced.status_code == 413 and "MiB" in announced.json()["error"]
+
+    def chunks():  # no content-length: the cap counts what arrives
+        for _ in range(MAX_BODY_BYTES // 2**20 + 2):
+            yield b" " * 2**20
+
+    streamed = client.post("/api/predict", content=chunks())
+    assert streamed.status_code == 413 and "MiB" in streamed.json()["error"]
+
+
 def test_bad_requests_get_one_sentence(tmp_path, make_client):
     client = make_client(tmp_path)
     cases = [

@@ -40,25 +40,31 @@ class BodyLimit:
         length = headers.get(b"content-length", b"0")
         if not length.isdigit() or int(length) > self.max_bytes:
             return await _too_large(send, self.max_bytes)
-        seen, started = 0, False
+        seen, too_large, replaced = 0, False, False
 
         async def limited_receive():
-            nonlocal seen
+            nonlocal seen, too_large
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
+                too_large = True
                 raise BodyTooLarge
             return message
 
-        async def tracking_send(message):
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def checked_send(message):
+            # The app may turn the exception into its own answer (a body it could not
+            # parse is a 400 to FastAPI): once the body ran over, the answer is the 413.
+            nonlocal replaced
+            if not too_large:
+                return await send(message)
+            if not replaced:
+                replaced = True
+                await _too_large(send, self.max_bytes)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, checked_send)
         except BodyTooLarge:
-            if not started:
+            if not replaced:
                 await _too_large(send, self.max_bytes)
 
 
