@@ -10,11 +10,12 @@ child process on 127.0.0.1 and a free port, uploads one 224 x 224 photo, then:
    (`POST /api/saliency`, EfficientNet-Lite0) for --target-seconds; p50/p95 latency.
    Target on 2 cores: p95 under 1 s.
 2. load: 50 concurrent clients for --load-seconds, each request predict or saliency at
-   random; a 503 (the deliberate "busy" answer) is retried after its Retry-After (with jitter),
-   as a well-behaved client would. Counts every
-   status; any 5xx other than 503, or a request that fails outright, is a failure. The
-   server's resident memory (VmRSS) is sampled every second: growth from the end of the
-   warm-up to the end of the run must stay under --memory-bound-mib.
+   random; a 503 (the deliberate "busy" answer) is retried after its Retry-After (with
+   jitter), as a well-behaved client would. Counts every status; any 5xx other than 503, or a
+   request that fails outright, is a failure. A probe asks GET /api/status twice a second, the
+   yardstick for how fast the 503s come. The server's resident memory (VmRSS) is sampled
+   every second: growth from the end of the warm-up to the end of the run must stay under
+   --memory-bound-mib.
 
 Bounded: both phases stop by themselves (at most 120 s each) and the server is stopped at the
 end. Results (with the load average, the machine being shared) go to RESULTS.md.
