@@ -59,6 +59,8 @@ CASES = [
     ("data train-fmnist-cnn --data-dir absent", USAGE, "argument --data-dir: folder not found"),
     ("data train-fmnist-cnn --out weights.bin", USAGE, "weights.bin must end in .safetensors"),
     ("data train-fmnist-cnn --data-dir idx32", ERROR, "holds 32x32 images; MNIST-format"),
+    ("data train-fmnist-judge --epochs 0", USAGE, "argument --epochs: must be a positive"),
+    ("data train-fmnist-judge --out judge.pt", USAGE, "judge.pt must end in .safetensors"),
     ("data build-scenes --out scenes --num-train 0", USAGE, "argument --num-train: must be"),
     ("data build-scenes --out notes.txt", USAGE, "argument --out: notes.txt exists"),
     ("data build-scenes --out scenes --fmnist-dir absent", USAGE, "--fmnist-dir: folder not"),
@@ -203,6 +205,7 @@ def test_the_table_covers_every_command():
     commands = {" ".join(c[0].split()[:2]) for c in CASES}
     expected = {
         "caption train", "caption sample", "caption eval", "data train-fmnist-cnn",
+        "data train-fmnist-judge",
         "data build-scenes", "data build-captions", "explain class", "explain saliency",
         "explain fool", "gan train", "gan sample", "gan eval",
     }  # fmt: skip
