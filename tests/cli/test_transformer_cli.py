@@ -41,7 +41,7 @@ def test_train_resume_sample_and_eval_a_transformer(tiny_coco_dir, tmp_path, cap
     sample = ["caption", "sample", "--checkpoint", str(out / "best.pt")]
     sample += ["--data", str(tiny_coco_dir), "--num", "3", "--beam-size", "2", "--out", str(page)]
     assert main(sample) == 0
-    assert page.is_file()
+    assert page.read_text(encoding="utf-8").count("<figure>") == 3
 
     scores = tmp_path / "scores.json"
     evaluate = ["caption", "eval", "--checkpoint", str(out / "best.pt")]
