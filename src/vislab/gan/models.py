@@ -63,7 +63,7 @@ def discriminator(seed: int | None = None) -> nn.Sequential:
     if seed is not None:
         torch.manual_seed(seed)
     return nn.Sequential(
-        Flatten(),
+        Flatten(),  # (N, 784)
         nn.Linear(IMAGE_DIM, 256),
         nn.LeakyReLU(0.01),
         nn.Linear(256, 256),
@@ -94,14 +94,14 @@ def build_dc_classifier(batch_size: int) -> nn.Sequential:
     """
     del batch_size  # kept for the course's call signature; Unflatten infers N
     return nn.Sequential(
-        Unflatten(-1, 1, IMAGE_SIZE, IMAGE_SIZE),
+        Unflatten(-1, 1, IMAGE_SIZE, IMAGE_SIZE),  # (N, 1, 28, 28)
         nn.Conv2d(1, 32, kernel_size=5, stride=1),  # (N, 32, 24, 24)
         nn.LeakyReLU(0.01),
         nn.MaxPool2d(2, 2),  # (N, 32, 12, 12)
         nn.Conv2d(32, 64, kernel_size=5, stride=1),  # (N, 64, 8, 8)
         nn.LeakyReLU(0.01),
         nn.MaxPool2d(2, 2),  # (N, 64, 4, 4)
-        Flatten(),
+        Flatten(),  # (N, 1024)
         nn.Linear(4 * 4 * 64, 4 * 4 * 64),
         nn.LeakyReLU(0.01),
         nn.Linear(4 * 4 * 64, 1),
