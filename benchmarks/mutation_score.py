@@ -1,0 +1,115 @@
+"""Mutation score per package from mutmut's results, recorded through results.py.
+
+    python benchmarks/mutation_score.py [WORKSPACE ...] [--note TEXT] [--sampled PACKAGE=N ...]
+
+Each WORKSPACE is a folder where `mutmut run` ran (the repository root after `make mutation`,
+whose mutants/ it reads; by default "."). Mutants are grouped into the four packages of the
+scope in pyproject.toml's [tool.mutmut]; a survivor whose diff matches a known equivalent
+pattern is listed with the reason, every other survivor is listed as not killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import report  # noqa: E402
+
+PACKAGES = {
+    "vislab.numpy_nn.": "numpy_nn",
+    "vislab.captioning.numpy_beam_search.": "decoding",
+    "vislab.captioning.transformer_decoding.": "decoding",
+    "vislab.gan.": "gan",
+    "vislab.explain.": "explain",
+}
+# (pattern on the mutated line, reason the mutant cannot change any result)
+EQUIVALENT = [
+    (r"reshape\(.*-2\)", "numpy reads any negative size as the one unknown dimension, as -1"),
+    (r"out=None|, \)", "only where the result is stored (a fresh array instead of a buffer)"),
+    (r"\.astype\(.*copy=(None|True)\)|astype\(x\.dtype, \)", "a copy or not of the result"),
+    (
+        r"argsort\(ids, (kind=None|kind=\"STABLE\"|\))",
+        'sums per word do not depend on the order of equal ids (numpy also accepts "STABLE")',
+    ),
+    (r"logger\.", "a log message's arguments"),
+    (r"verbose: bool = (True|False)", "the flag only logs (the course's no-op)"),
+    (
+        r"op_flags=None|\[\"multi_index\"\], \)",
+        "the loop writes x[index] itself; the iterator only yields indices",
+    ),
+    (r"attention\[1\]", "W_ha and the attention shapes are the same at every step"),
+    (r"np\.where\(x > 0", "at x = 0 both branches give 0.5"),
+]
+
+
+def results(workspace: Path) -> dict[str, str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "mutmut", "results", "--all", "True"],
+        cwd=workspace, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    found = re.findall(r"^\s+(\S+): (.+)$", done.stdout, flags=re.M)
+    return {name: status.strip() for name, status in found}
+
+
+def mutated_line(workspace: Path, name: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "mutmut", "show", name],
+        cwd=workspace, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return "\n".join(line[1:].strip() for line in done.stdout.splitlines()
+                     if line.startswith("+ "))  # fmt: skip
+
+
+def package_of(name: str) -> str:
+    return next((package for prefix, package in PACKAGES.items() if name.startswith(prefix)), "")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("workspaces", nargs="*", type=Path, default=[Path(".")])
+    parser.add_argument("--note", default="")
+    parser.add_argument("--sampled", action="append", default=[], help="PACKAGE=N: a sample of N")
+    args = parser.parse_args()
+    sampled = dict(item.split("=") for item in args.sampled)
+    counts: dict[str, Counter] = {}
+    equivalent, open_survivors = [], []
+    for workspace in args.workspaces:
+        for name, status in results(workspace).items():
+            package = package_of(name)
+            counts.setdefault(package, Counter())[status] += 1
+            if status != "survived":
+                continue
+            line = mutated_line(workspace, name)
+            reason = next((why for pattern, why in EQUIVALENT if re.search(pattern, line)), None)
+            target = equivalent if reason else open_survivors
+            target.append(f"| {package} | `{name}` | `{line[:80]}` | {reason or 'not killed'} |")
+    rows = [
+        "| package | mutants run | killed | survived | equivalent | killed of non-equivalent |"
+        " not run |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for package, count in sorted(counts.items()):
+        ran = count["killed"] + count["survived"] + count["timeout"]
+        same = sum(1 for row in equivalent if row.startswith(f"| {package} |"))
+        score = (count["killed"] + count["timeout"]) / max(ran - same, 1)
+        label = f"{package} (sample of {sampled[package]})" if package in sampled else package
+        killed = count["killed"] + count["timeout"]
+        rows.append(
+            f"| {label} | {ran} | {killed} | {count['survived']} | {same} | {score:.1%} |"
+            f" {count['not checked']} |"
+        )
+    body = "\n".join(rows)
+    if equivalent or open_survivors:
+        body += "\n\nSurvivors:\n\n| package | mutant | mutated line | why it survives |\n"
+        body += "| --- | --- | --- | --- |\n" + "\n".join(open_survivors + equivalent)
+    report("Mutation score (mutmut 3)", body, benchmark="mutation_score", noisy=False,
+           note=args.note)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
