@@ -1,4 +1,5 @@
-"""`vislab explain saliency|fool|class`: explanation figures as PNG files."""
+"""`vislab explain saliency|fool|class` (and, from explain_quality, attribute|sanity|robustness|
+judge): explanation figures as PNG files."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 from vislab.backbones.registry import BACKBONES, load_backbone
 from vislab.cli import arguments as valid
+from vislab.cli.explain_quality import register_quality
 from vislab.datasets.sample_photos import SAMPLE_PHOTOS, load_image
 from vislab.explain.runs import (
     SALIENCY_METHODS,
@@ -123,3 +125,5 @@ def register(groups) -> None:
     p.add_argument("--seed", type=valid.seed, default=0)
     _common(p)
     p.set_defaults(handler=_class)
+
+    register_quality(explain, IMAGE_HELP, _inputs)

@@ -56,6 +56,26 @@ class GanBudget:
 
 
 @dataclass(frozen=True)
+class ExplainQualityBudget:
+    """Sizes of the explanation-quality studies: images, methods, attack and ascent steps."""
+
+    fmnist_images: int  # sanity + faithfulness
+    fmnist_methods: tuple[str, ...]
+    lite0_images: int  # 0: the EfficientNet parts are left out
+    lite0_methods: tuple[str, ...]
+    samples: int  # SmoothGrad/VarGrad samples and IG steps
+    robust_fmnist_images: int
+    robust_lite0_images: int
+    attack_iterations: int
+    vis_fmnist_classes: int
+    vis_lite0_classes: int
+    vis_seeds: tuple[int, ...]
+    course_iterations: int
+    fourier_iterations: int
+    note: str
+
+
+@dataclass(frozen=True)
 class Budget:
     """One row of the table: what every section does under one budget name."""
 
@@ -64,8 +84,27 @@ class Budget:
     captioning: CaptioningBudget
     explain: ExplainBudget
     gan: GanBudget
+    explain_quality: ExplainQualityBudget
 
 
+# Every attribution method (explain.attribution.METHODS); on Lite0 the full budget leaves out
+# occlusion and VarGrad, which cost the most per image there.
+_ATTRIBUTIONS = (
+    "saliency",
+    "gradcam",
+    "guided-gradcam",
+    "occlusion",
+    "smoothgrad",
+    "vargrad",
+    "integrated-gradients",
+)
+_LITE0_ATTRIBUTIONS = (
+    "saliency",
+    "gradcam",
+    "guided-gradcam",
+    "smoothgrad",
+    "integrated-gradients",
+)
 # The vanilla RNN gets smaller steps than the course's 5e-3 on the larger budgets: at 5e-3 its
 # training loss rose again after ~1,000 iterations on the scene set (no gradient clipping).
 _NUMPY = {"batch_size": 100, "learning_rate": 5e-3, "lr_decay": 0.95, "blas_threads": 1}
@@ -88,6 +127,8 @@ BUDGETS = {
         GanBudget(128, 32, {"fc": 1, "dc": 1}, {"fc": 2, "dc": 2}, 300,
                   "tiny budget (a smoke run): 4 steps of batch 32 per model, FID on 300 "
                   "samples", test_images=1000),
+        ExplainQualityBudget(10, ("saliency", "gradcam"), 0, (), 2, 50, 0, 3, 2, 0, (0,), 10,
+                             10, "a tiny budget (smoke run: Fashion-MNIST only)"),
     ),
     "quick": Budget(
         "quick budgets (the default, under 10 minutes on 2 cores): models are trained "
@@ -114,6 +155,10 @@ BUDGETS = {
                   "steps), dc 1 epoch (200 steps), FID on 2,000 samples against the 10,000 "
                   "test images, so FIDs are higher than with the full schedule and the "
                   "DCGAN has had the fewest steps"),
+        ExplainQualityBudget(100, _ATTRIBUTIONS, 3, ("saliency", "gradcam", "guided-gradcam"),
+                             4, 200, 3, 10, 10, 2, (0,), 100, 128,
+                             "a quick budget: 100 Fashion-MNIST images for sanity and "
+                             "faithfulness, 3 Lite0 images, 200 images attacked, one seed"),
     ),
     "full": Budget(
         "the course's full schedules",
@@ -134,6 +179,9 @@ BUDGETS = {
         GanBudget(NUM_TRAIN, 128, {"fc": 10, "dc": 5}, {"fc": 250, "dc": 250}, 10000,
                   "the course's schedules: 50,000 images, fc 10 epochs, dc 5 epochs, batch "
                   "128; FID on 10,000 samples against the 10,000 test images"),
+        ExplainQualityBudget(100, _ATTRIBUTIONS, 25, _LITE0_ATTRIBUTIONS, 8, 1000, 25, 10, 10,
+                             10, (0, 1), 100, 128,
+                             "the issue's sizes (as benchmarks/explain_quality.py)"),
     ),
 }  # fmt: skip
 BUDGET_NAMES = tuple(BUDGETS)

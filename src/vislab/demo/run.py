@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vislab.atomic_files import atomic_write_text
-from vislab.demo import captioning, explain, fmnist_cnn, gan
+from vislab.demo import captioning, explain, explain_quality, fmnist_cnn, gan
 from vislab.demo.budgets import budget_for
 from vislab.report import Section, Table, write_report
 from vislab.system_info import package_versions, torch_summary
@@ -37,6 +37,7 @@ STEPS = (
     DemoStep("Fashion-MNIST CNN", fmnist_cnn.run_section, "fmnist_cnn"),
     DemoStep("Image captioning", captioning.run_section, "captioning"),
     DemoStep("Explaining classifiers", explain.run_section, "explain"),
+    DemoStep("Explanation quality", explain_quality.run_section, "explain_quality"),
     DemoStep("GANs", gan.run_section, "gan"),
 )
 

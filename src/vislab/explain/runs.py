@@ -19,6 +19,7 @@ from vislab.backbones.classifier import ImageClassifier
 from vislab.class_names import short_name
 from vislab.datasets.sample_photos import SAMPLE_PHOTO_LABELS, SAMPLE_PHOTOS, load_sample_photo
 from vislab.errors import InvalidInputError
+from vislab.explain.attribution import METHODS, attribute
 from vislab.explain.class_visualization import create_class_visualization
 from vislab.explain.figures import class_visualization_figure, image_row_figure, saliency_figure
 from vislab.explain.fooling import make_fooling_image
@@ -33,6 +34,17 @@ SALIENCY_METHODS: dict[str, Callable[..., torch.Tensor]] = {
     "smoothgrad": smoothgrad_saliency_maps,
     "integrated-gradients": integrated_gradients_saliency_maps,
 }
+
+
+def _attribution_maps(method: str) -> Callable[..., torch.Tensor]:
+    def maps(X: torch.Tensor, y: torch.Tensor, model: ImageClassifier, **options) -> torch.Tensor:
+        return attribute(model, X, y, method, **options).maps
+
+    return maps
+
+
+# captum's methods (explain.attribution) in the same shape: (X, y, model, **options) -> maps.
+ATTRIBUTION_METHODS = {method: _attribution_maps(method) for method in METHODS}
 
 
 @dataclass
@@ -64,17 +76,17 @@ def explain_saliency(
     classifier: ImageClassifier,
     out_path: str | Path,
     method: str = "vanilla",
+    methods: dict[str, Callable[..., torch.Tensor]] = SALIENCY_METHODS,
     **options,
 ) -> Path:
     """Saliency of each image for its true class (the predicted one when unknown or when the
     prediction is one of its acceptable labels); writes image-over-map columns to out_path.
 
-    options go to the saliency method (num_samples for smoothgrad, num_steps for IG).
+    options go to the saliency method (num_samples for smoothgrad, num_steps for IG);
+    `methods` is SALIENCY_METHODS (the course's) or ATTRIBUTION_METHODS (captum's).
     """
-    if method not in SALIENCY_METHODS:
-        raise InvalidInputError(
-            f"unknown method {method!r}; choose from {', '.join(SALIENCY_METHODS)}"
-        )
+    if method not in methods:
+        raise InvalidInputError(f"unknown method {method!r}; choose from {', '.join(methods)}")
     if not inputs:
         raise InvalidInputError("no images to explain")
     X = torch.cat([classifier.preprocess(item.image) for item in inputs])
@@ -89,7 +101,7 @@ def explain_saliency(
         titles.append(
             f"{item.name}\npred: {_label(classifier, guess)} ({p[guess]:.0%})\ntrue: {truth}"
         )
-    maps = SALIENCY_METHODS[method](X, torch.tensor(targets), classifier, **options)
+    maps = methods[method](X, torch.tensor(targets), classifier, **options)
     images = [classifier.deprocess(x[None], should_rescale=False) for x in X]
     heading = f"{method} saliency of the true class's score, {classifier.name}"
     figure = saliency_figure(images, maps.cpu().numpy(), titles, heading)
