@@ -55,7 +55,11 @@ def test_cuda_without_cuda_and_rnn_only_options_are_one_line_errors(
 ):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     args = ["caption", "train", "--model", "transformer", "--data", str(tiny_coco_dir)]
-    assert main([*args, "--device", "cuda", "--out", str(tmp_path / "run")]) == 1
-    assert "CUDA is not available" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # refused where it is parsed
+        main([*args, "--device", "cuda", "--out", str(tmp_path / "run")])
+    assert exit_info.value.code == 2
+    assert "argument --device: cuda was asked for but CUDA is not available" in (
+        capsys.readouterr().err
+    )
     assert main([*args, "--lr-decay", "0.9", "--out", str(tmp_path / "run")]) == 1
     assert "does not take: lr_decay" in capsys.readouterr().err
