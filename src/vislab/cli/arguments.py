@@ -30,28 +30,18 @@ def _integer(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
-def positive_int(text: str) -> int:
-    """An integer >= 1."""
-    value = _integer(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {value}")
-    return value
+def _bounded(parse, accept, requirement: str, doc: str):
+    """An argparse type: `parse` the text, then refuse values `accept` rejects, saying
+    `requirement` ("must be zero or more") and what was given."""
 
+    def check(text: str):
+        value = parse(text)
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"{requirement}, got {text.strip()}")
+        return value
 
-def non_negative_int(text: str) -> int:
-    """An integer >= 0 (a seed, a count where zero means none)."""
-    value = _integer(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be zero or more, got {value}")
-    return value
-
-
-def seed(text: str) -> int:
-    """A random seed: an integer in [0, 2**32 - 1], the range numpy and torch both accept."""
-    value = non_negative_int(text)
-    if value > 2**32 - 1:
-        raise argparse.ArgumentTypeError(f"must be at most 2**32 - 1, got {value}")
-    return value
+    check.__doc__ = doc
+    return check
 
 
 def _finite(text: str) -> float:
@@ -64,44 +54,25 @@ def _finite(text: str) -> float:
     return value
 
 
-def positive_float(text: str) -> float:
-    """A finite float > 0 (a learning rate, a deadline)."""
-    value = _finite(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number above zero, got {text!r}")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    """A finite float >= 0 (a length penalty, where 0 means none)."""
-    value = _finite(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be zero or more, got {text!r}")
-    return value
-
-
-def probability(text: str) -> float:
-    """A finite float in [0, 1]."""
-    value = _finite(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, got {text!r}")
-    return value
-
-
-def open_fraction(text: str) -> float:
-    """A finite float strictly between 0 and 1 (a share that must leave something on both sides)."""
-    value = _finite(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text!r}")
-    return value
-
-
-def decay_factor(text: str) -> float:
-    """A finite float in (0, 1]: a multiplier per epoch, 1 meaning no decay."""
-    value = _finite(text)
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must lie above 0 and at most 1, got {text!r}")
-    return value
+positive_int = _bounded(_integer, lambda n: n >= 1, "must be a positive whole number", "n >= 1")
+non_negative_int = _bounded(
+    _integer, lambda n: n >= 0, "must be zero or more", "n >= 0 (a count where 0 means none)"
+)
+# The range numpy and torch both accept as a seed.
+seed = _bounded(non_negative_int, lambda n: n <= 2**32 - 1, "must be at most 2**32 - 1", "a seed")
+positive_float = _bounded(_finite, lambda x: x > 0, "must be a number above zero", "x > 0")
+non_negative_float = _bounded(
+    _finite, lambda x: x >= 0, "must be zero or more", "x >= 0 (a length penalty; 0 is none)"
+)
+probability = _bounded(_finite, lambda x: 0 <= x <= 1, "must lie between 0 and 1", "0 <= x <= 1")
+# A share that must leave something on both sides (a validation fraction).
+open_fraction = _bounded(
+    _finite, lambda x: 0 < x < 1, "must lie strictly between 0 and 1", "0 < x < 1"
+)
+# A multiplier per epoch; 1 is no decay.
+decay_factor = _bounded(
+    _finite, lambda x: 0 < x <= 1, "must lie above 0 and at most 1", "0 < x <= 1"
+)
 
 
 def existing_file(text: str) -> Path:
