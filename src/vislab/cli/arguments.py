@@ -13,6 +13,8 @@ import math
 import os
 from pathlib import Path
 
+from vislab.errors import InvalidInputError
+
 
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line on stderr (exit code 2), no usage dump."""
@@ -141,22 +143,14 @@ def output_file_with_suffix(*suffixes: str):
 
 
 def device(text: str) -> str:
-    """`cpu`, `cuda` or `cuda:N`, refused when this machine cannot run it."""
-    name = text.strip().lower()
-    if name == "cpu":
-        return name
-    kind, _, index = name.partition(":")
-    if kind != "cuda" or (":" in name and not (index.isascii() and index.isdigit())):
-        raise argparse.ArgumentTypeError(f"unknown device {text!r}: choose cpu or cuda[:N]")
-    import torch
+    """`cpu`, `cuda` or `cuda:N`, refused when this machine cannot run it (the one device
+    check, vislab.runs.check_device)."""
+    from vislab.runs import check_device
 
-    if not torch.cuda.is_available():
-        raise argparse.ArgumentTypeError(f"{text} was asked for but CUDA is not available here")
-    if index and int(index) >= torch.cuda.device_count():
-        raise argparse.ArgumentTypeError(
-            f"{text}: this machine has {torch.cuda.device_count()} CUDA device(s)"
-        )
-    return name
+    try:
+        return str(check_device(text.strip().lower()))
+    except InvalidInputError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("--device ")) from error
 
 
 def class_name_or_index(text: str) -> str:
