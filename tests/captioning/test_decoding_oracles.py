@@ -191,7 +191,7 @@ def transformer_log_prob(model: CaptioningTransformer, feature: np.ndarray):
     """log p(caption | image) from the full forward pass: all 121 captions in one batch
     (each padded after its last word; the causal mask keeps the padding out of its scores)."""
     captions = list(all_captions())
-    tokens = torch.tensor([padded((START, *c), MAX_LENGTH + 1) for c in captions])
+    tokens = torch.from_numpy(np.array([padded((START, *c), MAX_LENGTH + 1) for c in captions]))
     x = torch.as_tensor(feature, dtype=torch.float32)[None].expand(len(captions), -1)
     with torch.no_grad():
         log_probs = torch.log_softmax(model(x, tokens[:, :-1]).double(), 2)
