@@ -5,13 +5,14 @@ commands build their HTML pages from the same section functions.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
-from vislab.atomic_files import atomic_savefig
+from vislab.atomic_files import atomic_savefig, atomic_write_text
 from vislab.backbones.classifier import ImageClassifier
 from vislab.backbones.registry import load_backbone
 from vislab.class_names import short_name
@@ -227,14 +228,55 @@ def _visualizations(out_dir: Path, plan: ExplainQualityBudget) -> Section:
     return visualization_section(out_dir, judged)
 
 
+def _saved_sections(path: Path, note: str) -> list[Section] | None:
+    """The sections an earlier run of the same budget saved, if all their figures exist."""
+    if not path.is_file():
+        return None
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    if saved.get("budget") != note:
+        return None
+    sections = []
+    for item in saved["sections"]:
+        figures = [Figure(Path(f["path"]), f["caption"]) for f in item["figures"]]
+        if not all(figure.path.is_file() for figure in figures):
+            return None
+        tables = [Table(t["caption"], t["header"], t["rows"]) for t in item["tables"]]
+        sections.append(
+            Section(item["title"], item["intro"], figures, tables, item["notes"], item["error"])
+        )
+    return sections
+
+
+def _save_sections(path: Path, note: str, sections: list[Section]) -> None:
+    def plain(section: Section) -> dict:
+        return {
+            "title": section.title,
+            "intro": section.intro,
+            "figures": [{"path": str(f.path), "caption": f.caption} for f in section.figures],
+            "tables": [
+                {"caption": t.caption, "header": t.header, "rows": t.rows} for t in section.tables
+            ],
+            "notes": section.notes,
+            "error": section.error,
+        }
+
+    text = json.dumps({"budget": note, "sections": [plain(s) for s in sections]}, default=str)
+    atomic_write_text(path, text)
+
+
 def run_section(out_dir: str | Path, budget: str = "quick", fresh: bool = False) -> list[Section]:
     """Run the studies at `budget`'s sizes and return their sections (figures in out_dir).
 
-    Each part that fails becomes a section with the error; the others still run.
+    Each part that fails becomes a section with the error; the others still run. A finished
+    run of the same budget is reused unless `fresh` (failed parts are run again).
     """
     plan = budget_for(budget).explain_quality
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    saved_path = out_dir / "sections.json"
+    saved = None if fresh else _saved_sections(saved_path, plan.note)
+    if saved is not None and all(section.error is None for section in saved):
+        return saved
     parts: list[tuple[str, Callable[[], list[Section]]]] = [
         ("Sanity checks of the explanations", lambda: sanity_sections(out_dir, _studies(plan))),
         ("Robustness to adversarial perturbations", lambda: [_robustness(out_dir, plan)]),
@@ -250,4 +292,5 @@ def run_section(out_dir: str | Path, budget: str = "quick", fresh: bool = False)
         for section in made:
             section.notes.append(f"Run with {plan.note}.")
         sections += made
+    _save_sections(saved_path, plan.note, sections)
     return sections
