@@ -171,3 +171,20 @@ def test_cnn_features_of_identical_images_score_zero_and_inverted_images_score_h
     inverted = extract_features(1 - images, cnn)
     assert frechet_distance(same.vectors, inverted.vectors) > 10.0
     assert len(same.predicted) == 300 and 0.1 <= float(same.confidence.mean()) <= 1.0
+
+
+@pytest.mark.slow
+def test_real_against_real_fashion_mnist_sits_at_the_floor(cnn):
+    from vislab.gan.data import NUM_TRAIN, load_gan_images
+
+    train, _ = load_gan_images(split="train")
+    test, _ = load_gan_images(split="test")
+    real = extract_features(test[:2000], cnn)
+    held_out = extract_features(train[NUM_TRAIN:][:2000], cnn)
+    floor = score_features(real, held_out, num_bootstrap=20)
+    assert floor.kid.contains(0.0)
+    assert floor.fid.value < 5.0 and floor.fid.contains(floor.fid.value)
+    for name in ("precision", "recall", "coverage"):
+        assert getattr(floor.prdc, name) > 0.85, name
+    assert floor.prdc.density == pytest.approx(1.0, abs=0.15)
+    assert max(floor.class_histogram) < 0.15 * 2000  # the CNN sees balanced classes
