@@ -93,7 +93,7 @@ def judged_grid_figure(
     """A row of images per method, one column per class; each title says whether the judge
     named the intended class (rows: (method name, images, judged correct))."""
     columns = len(class_labels)
-    figure = Figure(figsize=(1.7 * columns, 2.0 * len(rows) + 0.4), layout="constrained")
+    figure = Figure(figsize=(max(1.7 * columns, 4.0), 2.0 * len(rows) + 0.4), layout="constrained")
     axes = figure.subplots(len(rows), columns, squeeze=False)
     for r, (method, images, verdicts) in enumerate(rows):
         for c, (image, verdict, label) in enumerate(
