@@ -2,8 +2,8 @@
 
 1. one training step (loss, gradients, Adam) of the numpy AttentionCaptioningLSTM against the
    same model from torch built-ins (Linear h0 from the mean cell, Embedding, nn.LSTMCell on
-   [word, context] with additive attention from nn.Linear/tanh/softmax, Linear to V, masked
-   cross-entropy, Adam), float32, one thread each;
+   [word, context] with additive attention over the cells and their position code from
+   nn.Linear/tanh/softmax, Linear to V, masked cross-entropy, Adam), float32, one thread each;
 2. one training step of the Transformer captioner attending over the 9 grid cells against the
    course's single-vector one (same widths, same batch).
 
@@ -23,7 +23,11 @@ import torch.nn.functional as F
 
 from bench_numpy_captioning import time_steps
 from results import report
-from vislab.captioning.numpy_attention_lstm import AttentionCaptioningLSTM
+from vislab.captioning.numpy_attention_lstm import (
+    POSITION_DIM,
+    AttentionCaptioningLSTM,
+    cell_positions,
+)
 from vislab.captioning.transformer import CaptioningTransformer
 from vislab.captioning.transformer_solver import transformer_temporal_softmax_loss
 from vislab.numpy_nn import adam
@@ -65,12 +69,14 @@ class TorchAttentionCaptioner(torch.nn.Module):
         super().__init__()
         self.proj = torch.nn.Linear(F_DIM, H)
         self.embed = torch.nn.Embedding(V, W)
-        self.lstm = SoftAttentionLSTM(W, F_DIM, H, H)
+        self.lstm = SoftAttentionLSTM(W, F_DIM + POSITION_DIM, H, H)
         self.vocab = torch.nn.Linear(H, V)
+        self.register_buffer("code", torch.from_numpy(cell_positions(L)))  # (L, 4)
 
     def loss(self, features, captions):
         captions_in, captions_out = captions[:, :-1], captions[:, 1:]
-        hidden, _ = self.lstm(self.embed(captions_in), features, self.proj(features.mean(1)))
+        cells = torch.cat([features, self.code.expand(len(features), -1, -1)], dim=2)
+        hidden, _ = self.lstm(self.embed(captions_in), cells, self.proj(features.mean(1)))
         scores = self.vocab(hidden)  # (N, T, V)
         losses = F.cross_entropy(scores.reshape(-1, V), captions_out.reshape(-1), reduction="none")
         return (losses * (captions_out != 0).reshape(-1)).sum() / captions.shape[0]
