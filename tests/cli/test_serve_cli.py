@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import httpx
@@ -52,9 +53,12 @@ def test_serve_prints_its_loopback_url_serves_and_stops_on_ctrl_c(tmp_path, monk
 )
 def test_bad_options_are_one_sentence(tmp_path, monkeypatch, capsys, arguments, code, message):
     monkeypatch.chdir(tmp_path)
+    temp_before = tempfile.gettempdir()
     assert main(["serve", "--runs", "runs", *arguments]) == code
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+    # The lab's temporary folder is gone: the process-wide default must not point there.
+    assert tempfile.gettempdir() == temp_before
 
 
 def test_a_bad_number_is_a_usage_error(tmp_path, monkeypatch, capsys):

@@ -57,25 +57,41 @@ def serve(
     # small machine are far slower than one thread each.
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
     with tempfile.TemporaryDirectory(prefix="vislab-serve-") as temp_dir:
-        # Uploads the multipart parser spools to disk land in the lab's temporary folder.
-        tempfile.tempdir = temp_dir
-        sock = listening_socket(host, port)
-        bound_host, bound_port = sock.getsockname()[:2]
-        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        lab = Lab(runs, temp_dir, workers=workers, queue_limit=queue_limit)
-        config = uvicorn.Config(
-            create_app(lab),
-            log_level="warning",
-            timeout_graceful_shutdown=3,
-            timeout_keep_alive=30,
-            access_log=False,
-        )
-        server = uvicorn.Server(config)
-        if on_ready is not None:
-            on_ready(f"http://{shown}:{bound_port}/")
+        # Uploads the multipart parser spools to disk land in the lab's temporary folder; the
+        # process-wide default is put back however serving ends (a socket that cannot listen
+        # included), since the folder is gone afterwards.
+        previous_tempdir, tempfile.tempdir = tempfile.tempdir, temp_dir
         try:
-            server.run(sockets=[sock])
+            _serve_in(runs, temp_dir, host, port, workers, queue_limit, on_ready)
         finally:
-            lab.close()
-            sock.close()
-            tempfile.tempdir = None
+            tempfile.tempdir = previous_tempdir
+
+
+def _serve_in(
+    runs: Path,
+    temp_dir: str,
+    host: str,
+    port: int,
+    workers: int,
+    queue_limit: int,
+    on_ready: Callable[[str], None] | None,
+) -> None:
+    sock = listening_socket(host, port)
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    lab = Lab(runs, temp_dir, workers=workers, queue_limit=queue_limit)
+    config = uvicorn.Config(
+        create_app(lab),
+        log_level="warning",
+        timeout_graceful_shutdown=3,
+        timeout_keep_alive=30,
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    if on_ready is not None:
+        on_ready(f"http://{shown}:{bound_port}/")
+    try:
+        server.run(sockets=[sock])
+    finally:
+        lab.close()
+        sock.close()
