@@ -119,7 +119,9 @@ BUDGETS = {
              "lstm": {**_NUMPY, "epochs": 1, "hidden_dim": 32, "wordvec_dim": 16},
              "attention-lstm": {**_NUMPY, "epochs": 1, "hidden_dim": 32, "wordvec_dim": 16},
              "transformer": {"epochs": 1, "batch_size": 100, "wordvec_dim": 32,
-                             "num_layers": 1}},
+                             "num_layers": 1},
+             "transformer-grid": {"epochs": 1, "batch_size": 100, "wordvec_dim": 32,
+                                  "num_layers": 1}},
             "tiny budget (a smoke run): 200 training scenes, one epoch of small models",
             {"epochs": 1, "batch_size": 100},
         ),
@@ -141,7 +143,9 @@ BUDGETS = {
              "lstm": {**_NUMPY, "epochs": 4, "hidden_dim": 128, "wordvec_dim": 64},
              "attention-lstm": {**_NUMPY, "epochs": 3, "hidden_dim": 128, "wordvec_dim": 64},
              "transformer": {"epochs": 2, "max_train": 10_000, "batch_size": 100,
-                             "wordvec_dim": 64, "num_layers": 2}},
+                             "wordvec_dim": 64, "num_layers": 2},
+             "transformer-grid": {"epochs": 2, "max_train": 10_000, "batch_size": 100,
+                                  "wordvec_dim": 64, "num_layers": 2}},
             "quick budget: 4,000 training and 400 validation scenes; the numpy RNN and LSTM "
             "(hidden size 128) train 4 epochs (800 iterations of 100 captions), the attention "
             "LSTM 3 (its step costs ~1.7 LSTM steps), the 64-wide "
@@ -170,7 +174,9 @@ BUDGETS = {
              "lstm": {**_NUMPY, "epochs": 8, "hidden_dim": 512, "wordvec_dim": 256},
              "attention-lstm": {**_NUMPY, "epochs": 8, "hidden_dim": 512, "wordvec_dim": 256},
              "transformer": {"epochs": 8, "batch_size": 100, "wordvec_dim": 256,
-                             "num_layers": 2}},
+                             "num_layers": 2},
+             "transformer-grid": {"epochs": 8, "batch_size": 100, "wordvec_dim": 256,
+                                  "num_layers": 2}},
             "full budget: the default 20,000 / 2,000 scene set, 8 epochs per model with the "
             "course's sizes (hidden 512, word vectors 256)",
             {"epochs": 8, "batch_size": 100},
