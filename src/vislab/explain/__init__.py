@@ -3,8 +3,8 @@
 The course's functions keep their names and semantics. Added beside them: captum's
 attributions behind `attribute` (Grad-CAM, Guided Grad-CAM, occlusion, SmoothGrad, VarGrad,
 Integrated Gradients), sanity checks, deletion/insertion faithfulness, targeted and untargeted
-PGD with robustness curves, and a Fourier-domain class visualization. Any function that takes a class index also takes a class name when
-the model is an ImageClassifier (`load_classifier`).
+PGD with robustness curves, and a Fourier-domain class visualization. Any function that takes
+a class index also takes a class name when the model is an ImageClassifier (`load_classifier`).
 """
 
 from vislab.backbones.classifier import ImageClassifier

@@ -79,4 +79,3 @@ def show_images(
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     return atomic_write_bytes(path, buffer.getvalue())
-
