@@ -59,3 +59,41 @@ def test_extreme_aspect_ratio_is_refused(tmp_path):
         load_image(path)
     Image.new("RGB", (500, 20)).save(path)  # a 25:1 panorama is fine
     assert load_image(path).size == (500, 20)
+
+
+def test_a_png_declaring_a_huge_chunk_is_refused_in_bounded_memory(tmp_path):
+    """A PNG whose IDAT header declares ~2 GB (found by the fuzzer): under a 1.5 GB address-space
+    limit it loads what the file holds or is refused, where Pillow reading the file directly
+    allocated what the header declared and raised MemoryError."""
+    import io
+    import struct
+    import subprocess
+    import sys
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, format="PNG")
+    data = bytearray(buffer.getvalue())
+    idat = data.index(b"IDAT") - 4  # the chunk's 4-byte length comes before its type
+    data[idat : idat + 4] = struct.pack(">I", 0x7FFF0000)
+    (tmp_path / "huge chunk.png").write_bytes(bytes(data))
+    script = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1536 * 2**20, 1536 * 2**20))\n"
+        "from vislab.datasets.sample_photos import load_image\n"
+        "from vislab.errors import CorruptFileError\n"
+        "try:\n"
+        "    print('loaded', load_image(sys.argv[1]).size)\n"
+        "except CorruptFileError as error:\n"
+        "    print('refused:', error)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "huge chunk.png")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "loaded (8, 8)" or (
+        result.stdout.startswith("refused: ") and "huge chunk.png" in result.stdout
+    )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from pathlib import Path
@@ -24,6 +25,7 @@ SAMPLE_PHOTOS = {
 # The longest side may be at most this many times the shortest: a 1x80000 strip scaled to a
 # short side of 224 would need 18 million columns.
 MAX_ASPECT_RATIO = 50
+MAX_IMAGE_BYTES = 256 * 2**20  # an encoded image file larger than this is refused
 SAMPLE_PHOTO_LABELS: dict[str, tuple[str, ...] | None] = {
     "chelsea": ("tabby", "tiger cat", "Egyptian cat"),
     "coffee": ("espresso", "cup", "coffee mug"),
@@ -94,7 +96,11 @@ def load_image(path: str | os.PathLike) -> Image.Image:
     path = Path(path)
     if not path.is_file():
         raise DataNotFoundError(f"image file not found: {path}")
-    return open_image(path, path)
+    if path.stat().st_size > MAX_IMAGE_BYTES:
+        raise InvalidInputError(f"{path}: larger than {MAX_IMAGE_BYTES >> 20} MiB, too large")
+    # Decoded from memory: a chunk header that declares more bytes than the file holds then
+    # costs nothing, where Pillow reading a real file allocates what the header declares.
+    return open_image(io.BytesIO(path.read_bytes()), path)
 
 
 def load_sample_photo(name: str) -> Image.Image:
