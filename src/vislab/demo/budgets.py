@@ -133,7 +133,7 @@ BUDGETS = {
                              10, "a tiny budget (smoke run: Fashion-MNIST only)"),
     ),
     "quick": Budget(
-        "quick budgets (the default, under 10 minutes on 2 cores): models are trained "
+        "quick budgets (the default, about 17 minutes on 2 cores): models are trained "
         "briefly, so quality is below what the full course schedules reach",
         FmnistBudget(test_images=None),
         CaptioningBudget(
