@@ -59,6 +59,7 @@ class NumpyCaptioner:
         self.idx_to_word = [w for w, _ in sorted(self.word_to_idx.items(), key=lambda x: x[1])]
         self.history = checkpoint.get("history", {})
         self.epoch = checkpoint.get("epoch")
+        self.longest_caption = None  # an RNN decodes any number of steps
 
     def sample(self, features: np.ndarray, max_length: int = 30, beam_size: int = 1, **decoding):
         """features: (N, D) (or (N, L, D) for grid models) -> captions (N, max_length) int,

@@ -26,6 +26,7 @@ from vislab.datasets.vocabulary import decode_words
 from vislab.errors import InvalidInputError
 
 PLACEHOLDER_SIZE = 128
+DEFAULT_MAX_LENGTH = 30  # the course's sample() default
 
 
 @dataclass
@@ -44,12 +45,13 @@ def caption_images(
     split: str = "val",
     num: int = 8,
     beam_size: int = 3,
-    max_length: int = 30,
+    max_length: int | None = None,
     seed: int = 0,
     allow_network: bool = False,
 ) -> list[CaptionedImage]:
     """Caption `num` random images (distinct, drawn with `seed`) of a split with a checkpoint.
 
+    `max_length` None: 30 words, or fewer when the model was built for shorter captions.
     Images behind http(s) URLs are fetched only with `allow_network`; else they show as
     placeholders.
     """
@@ -62,6 +64,8 @@ def caption_images(
     chosen = np.random.default_rng(seed).permutation(images)[:num]
     layout = getattr(captioner, "feature_layout", "vector")
     features = split_features(data, split, layout, data_dir)[chosen]
+    if max_length is None:
+        max_length = min(DEFAULT_MAX_LENGTH, captioner.longest_caption or DEFAULT_MAX_LENGTH)
     sampled = captioner.sample(features, max_length=max_length, beam_size=beam_size)
     # Grid captioners with attention: replay each caption for the attention before each word.
     attends = hasattr(getattr(captioner, "model", None), "step_with_attention")
@@ -163,7 +167,7 @@ def write_caption_gallery(
     split: str = "val",
     num: int = 8,
     beam_size: int = 3,
-    max_length: int = 30,
+    max_length: int | None = None,
     seed: int = 0,
     allow_network: bool = False,
 ) -> Path:

@@ -156,6 +156,7 @@ class TransformerCaptioner:
         self.model.to(device).eval()
         self.epoch = int(state["epoch"])
         self.history = state["history"]
+        self.longest_caption = self.model.max_length  # its positional encodings end there
 
     @property
     def feature_layout(self) -> str:

@@ -117,7 +117,11 @@ def register(groups) -> None:
     sample.add_argument("--split", choices=["train", "val"], default="val")
     sample.add_argument("--num", type=valid.positive_int, default=8)
     sample.add_argument("--beam-size", type=valid.positive_int, default=3)
-    sample.add_argument("--max-length", type=valid.positive_int, default=30)
+    sample.add_argument(
+        "--max-length",
+        type=valid.positive_int,
+        help="longest caption in words (default: 30, or a Transformer's max_length if shorter)",
+    )
     sample.add_argument("--seed", type=valid.seed, default=0, help="which images are drawn")
     sample.add_argument(
         "--allow-network",
