@@ -7,11 +7,6 @@ x = W_embed[captions_in]                                      (N, T, W)
 h, alphas = attention_lstm(x, cells, h0)                      (N, T, H), (N, T, L)
 scores = h W_vocab + b_vocab; loss as in `CaptioningRNN`      (N, T, V)
 
-A cell's features say what is there, not where (every scene window goes through the same
-CNN), so each cell carries its place on the square grid: (r, c, r^2, c^2) with r, c the row
-and column scaled to [-1, 1]; the context vector then holds where the model looked, and
-place words can be read from it.
-
 The attention weights alphas[n, t] say where the model looked before emitting word t: the
 grounding drawn on the images. The language-model parts (embedding, projection, LSTM weights
 Wx, Wh, b, vocabulary layer, the masked loss) are `CaptioningRNN`'s; the attention adds Wz,
@@ -44,7 +39,7 @@ def cell_positions(num_cells: int, dtype=np.float32) -> np.ndarray:
         raise ValueError(f"the attention LSTM needs a square grid of cells, got {num_cells}")
     coordinates = np.linspace(-1, 1, side) if side > 1 else np.zeros(1)
     rows, columns = np.meshgrid(coordinates, coordinates, indexing="ij")
-    r, c = rows.reshape(-1), columns.reshape(-1)
+    r, c = rows.reshape(-1), columns.reshape(-1)  # (side, side) -> (L,) each, reading order
     return np.stack([r, c, r * r, c * c], axis=1).astype(dtype)
 
 
@@ -91,6 +86,9 @@ class AttentionCaptioningLSTM(CaptioningRNN):
     def _cells(self, features: np.ndarray) -> np.ndarray:
         """features (N, L, D) -> (N, L, D + 4): each cell with its position code appended."""
         N, L, _ = features.shape
+        # A cell's features say what is there, not where (every window goes through the same
+        # CNN); with its place appended, the context vector says where the model looked, so
+        # place words ("left", "top") can be read from it.
         code = np.broadcast_to(cell_positions(L, self.dtype), (N, L, POSITION_DIM))
         return np.concatenate([features, code], axis=2)
 

@@ -64,7 +64,7 @@ def generated_images(
     noise = sample_noise(
         num_samples, config.noise_dim, generator=torch.Generator().manual_seed(seed)
     )
-    images = deprocess_img(generate(G, noise)).view(-1, 1, 28, 28).clamp(0, 1)
+    images = deprocess_img(generate(G, noise)).view(-1, 1, 28, 28).clamp(0, 1)  # (N, 1, 28, 28)
     return images, config, weights
 
 

@@ -20,7 +20,7 @@ class Flatten(nn.Module):
     """(N, ...) -> (N, prod(...))."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.reshape(x.shape[0], -1)
+        return x.reshape(x.shape[0], -1)  # (N, C, H, W) -> (N, C*H*W)
 
 
 class Unflatten(nn.Module):
@@ -31,7 +31,7 @@ class Unflatten(nn.Module):
         self.N, self.C, self.H, self.W = N, C, H, W
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.reshape(self.N, self.C, self.H, self.W)
+        return x.reshape(self.N, self.C, self.H, self.W)  # (N, C*H*W) -> (N, C, H, W)
 
 
 def sample_noise(

@@ -42,7 +42,7 @@ def interpolation_noise(
     end = sample_noise(rows, noise_dim, generator=rng)
     weights = torch.linspace(0, 1, steps).view(1, steps, 1)  # (1, steps, 1)
     path = start[:, None] * (1 - weights) + end[:, None] * weights  # (rows, steps, Z)
-    return path.reshape(rows * steps, noise_dim)
+    return path.reshape(rows * steps, noise_dim)  # (rows*steps, Z), row by row
 
 
 def sample_checkpoint(

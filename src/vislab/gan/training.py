@@ -43,14 +43,14 @@ def gan_step(
     logits_real = D(real)
     with torch.no_grad():  # the discriminator step does not train G
         fake_images = G(d_noise)
-    logits_fake = D(fake_images.view(-1, 1, 28, 28))
+    logits_fake = D(fake_images.view(-1, 1, 28, 28))  # (N, 784) -> (N, 1, 28, 28)
     d_total_error = discriminator_loss(logits_real, logits_fake)
     d_total_error.backward()
     D_solver.step()
 
     G_solver.zero_grad()
     fake_images = G(g_noise)
-    gen_logits_fake = (D_for_generator or D)(fake_images.view(-1, 1, 28, 28))
+    gen_logits_fake = (D_for_generator or D)(fake_images.view(-1, 1, 28, 28))  # (N, 1, 28, 28)
     g_error = generator_loss(gen_logits_fake)
     g_error.backward()
     G_solver.step()

@@ -104,6 +104,7 @@ def attention_lstm_step_backward(
     x, z, prev_h, prev_c, Wx, Wz, Wh, gates, tanh_c, attention_cache = cache
     da = np.empty_like(gates)
     dprev_c = _step_gate_grads(dnext_h, dnext_c, prev_c, gates, tanh_c, da)
+    # da (N, 4H) @ W.T (4H, in) -> (N, in) for each input; x.T (in, N) @ da -> (in, 4H).
     dfeatures, dprojected, dh_att, dW_ha, dw_att = soft_attention_backward(
         da @ Wz.T, attention_cache
     )
@@ -196,11 +197,11 @@ def attention_lstm_backward(dh: np.ndarray, cache: tuple) -> tuple[np.ndarray, .
         dprev_c = _step_gate_grads(
             dh_time[t] + dprev_h, dprev_c, prev_c, gates[t], tanh_cs[t], da[t]
         )
-        np.matmul(da[t], Wz.T, out=dcontexts[t])
+        np.matmul(da[t], Wz.T, out=dcontexts[t])  # (N, 4H) @ (4H, D) -> (N, D)
         dprojected_t, dhp[t], dw_att_t = _scores_backward(dcontexts[t], attention[t])
         dprojected += dprojected_t
         dw_att += dw_att_t
-        dprev_h = da[t] @ Wh.T + dhp[t] @ W_ha.T
+        dprev_h = da[t] @ Wh.T + dhp[t] @ W_ha.T  # (N, 4H) @ (4H, H) + (N, A) @ (A, H)
     da_flat = da.reshape(T * N, 4 * H)  # (T*N, 4H): the weight gradients in one matmul each
     dx = (da_flat @ Wx.T).reshape(T, N, -1).transpose(1, 0, 2)  # (T*N, W) -> (N, T, W)
     dWx = x_time.reshape(T * N, -1).T @ da_flat  # (W, T*N) @ (T*N, 4H) -> (W, 4H)

@@ -5,16 +5,8 @@
 returns a single-process context whose `wrap` returns the model unchanged, so a plain
 `python -m vislab ...` run never touches `torch.distributed`.
 
-The global batch is kept: a K-process run takes `batch_size // K` items per rank, and
-`shard(num_items, epoch_seed)` deals one permutation out round-robin, so the union of the
-ranks' i-th batches is exactly the single-process i-th batch. With mean losses and DDP's
-gradient averaging, K processes then follow the single-process learning curve up to the
-order of floating-point reductions.
-
-BatchNorm is the one layer whose output depends on the rest of the batch; under DDP
-`sync_batchnorm(model, context)` makes its training statistics those of the global batch:
-torch's SyncBatchNorm on CUDA, and on CPU (where torch's refuses to run)
-`GlobalBatchNorm`, which all-reduces per-channel sums with a differentiable all-reduce.
+The global batch is kept (`batch_size // K` items per rank, dealt by `shard`) and BatchNorm
+sees the global batch (`sync_batchnorm`), so K processes follow one process's learning curve.
 """
 
 from __future__ import annotations
@@ -65,6 +57,9 @@ class DistributedContext:
         Every rank draws the same permutation from `epoch_seed` and keeps every K-th entry
         starting at its rank, so the shards are disjoint and together cover the epoch once.
         """
+        # Round-robin over one permutation: the union of the ranks' i-th batches is exactly the
+        # single-process i-th batch, so with mean losses and DDP's gradient averaging a K-process
+        # run matches one process up to the order of floating-point sums.
         generator = torch.Generator().manual_seed(int(epoch_seed))
         order = torch.randperm(num_items, generator=generator)
         return order[self.rank :: self.world_size]
@@ -212,6 +207,8 @@ def sync_batchnorm(model: nn.Module, context: DistributedContext) -> nn.Module:
 
     CUDA: torch's SyncBatchNorm. CPU: `GlobalBatchNorm` (torch's runs on GPUs only).
     """
+    # BatchNorm is the one layer whose output depends on the rest of the batch: with per-rank
+    # statistics, K processes would train a different model from one process.
     if not context.is_distributed:
         return model
     if context.device.type == "cuda":

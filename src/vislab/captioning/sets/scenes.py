@@ -10,8 +10,6 @@ nine 28 x 28 windows at offsets {0, 18, 36}^2, concatenated in reading order -> 
 raw features. The windows line up with the anchors, so a garment sits whole in one window
 (shifted by at most 2 pixels, the shift the CNN was trained with) and the window's slot in
 the vector says where it is; the windows in between see the parts of neighbouring garments.
-64 x 64 is the smallest canvas where a 3 x 3 grid of anchors leaves an 8-pixel gap between
-garments in non-adjacent cells.
 
 Beside the course's files the build writes (see `vislab.datasets.grid_data`) the grid
 features, the nine windows' vectors as (N, 9, GRID_PCA_DIM) reduced by one PCA fitted on the
@@ -52,7 +50,7 @@ from vislab.errors import InvalidInputError
 
 logger = logging.getLogger(__name__)
 
-CANVAS = 64
+CANVAS = 64  # the smallest canvas where the 3 x 3 anchors leave 8 pixels between far cells
 GARMENT = 28
 ANCHORS = (0, 18, 36)
 JITTER = 2
