@@ -177,7 +177,9 @@ def main() -> None:
     ])  # fmt: skip
     # Quality does not depend on the machine's load (only "train s" does), so a run on a busy
     # machine still counts; a cut schedule gets its own table beside the course-schedule one.
-    report(f"GAN quality: course runs, EMA and the strong recipe (Fashion-MNIST, {device})", body,
+    cut = "" if course_schedule else ", cut schedule"
+    report(f"GAN quality: course runs, EMA and the strong recipe (Fashion-MNIST, {device}{cut})",
+           body,
            benchmark="gan_quality" if course_schedule else "gan_quality_short_schedule",
            noisy=False, note=args.note)  # fmt: skip
 

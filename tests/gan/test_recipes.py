@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from torch import nn
 
 from vislab.errors import InvalidInputError
-from vislab.gan.ema import ema_decay_at, make_ema, update_ema
+from vislab.gan.ema import ema_decay_at, make_ema, standing_statistics, update_ema
 from vislab.gan.registry import GanConfig, build_models, recipe_choices
 
 
@@ -24,7 +26,7 @@ def test_ema_follows_the_formula_with_its_warm_up():
     beta = 1 / 10  # (1 + 0) / (10 + 0) < 0.999
     for mean, old, now in zip(average.parameters(), start, G.parameters(), strict=True):
         assert torch.allclose(mean, beta * old + (1 - beta) * now)
-    assert torch.equal(average[1].running_mean, torch.full((4,), 7.0))  # buffers copied
+    assert torch.equal(average[1].running_mean, torch.zeros(4))  # measured at save, not copied
 
 
 def test_ema_decay_warms_up_to_its_ceiling():
@@ -41,6 +43,29 @@ def test_ema_of_a_steady_generator_is_the_generator():
         update_ema(average, G, 0.99, update)
     for mean, now in zip(average.parameters(), G.parameters(), strict=True):
         assert torch.allclose(mean, now)
+
+
+def test_standing_statistics_are_the_averages_own_batch_statistics():
+    torch.manual_seed(0)
+    average = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3, momentum=0.3), nn.ReLU()).eval()
+    update_ema(average, nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.ReLU()), 0.5, 50)
+    standing_statistics(average, noise_dim=4, seed=9, num=512, batch=512)
+    noise = torch.rand(512, 4, generator=torch.Generator().manual_seed(9)) * 2 - 1
+    features = average[0](noise)  # (512, 3): what the BatchNorm saw
+    norm = average[1]
+    torch.testing.assert_close(norm.running_mean, features.mean(0))
+    torch.testing.assert_close(norm.running_var, features.var(0))  # unbiased, as BatchNorm
+    assert norm.momentum == 0.3 and not average.training  # left as found
+
+
+def test_standing_statistics_average_over_batches_and_skip_models_without_batchnorm():
+    average = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)).eval()
+    standing_statistics(average, noise_dim=4, seed=1, num=600, batch=256)  # 256 + 256 + 88
+    assert int(average[1].num_batches_tracked) == 3
+    plain = nn.Linear(4, 3)
+    before = copy.deepcopy(plain.state_dict())
+    standing_statistics(plain, noise_dim=4, seed=1)
+    assert all(torch.equal(before[k], v) for k, v in plain.state_dict().items())
 
 
 @pytest.mark.parametrize("model", ["fc", "dc"])
@@ -100,7 +125,11 @@ def test_ema_is_saved_beside_a_generator_trained_exactly_as_without_it(tmp_path)
     raw, _ = load_generator(averaged.checkpoint, weights="raw")
     ema, _ = load_generator(averaged.checkpoint, weights="ema")
     assert not torch.equal(raw[0].weight, ema[0].weight)
-    assert torch.equal(raw[2].running_mean, ema[2].running_mean)  # buffers are copied
+    assert not torch.equal(raw[2].running_mean, ema[2].running_mean)  # its own statistics
+    measured = copy.deepcopy(ema)
+    standing_statistics(measured, noise_dim=8, seed=4 + 3)
+    assert torch.equal(measured[2].running_mean, ema[2].running_mean)
+    assert torch.equal(measured[2].running_var, ema[2].running_var)
     with pytest.raises(InvalidInputError, match="no EMA generator"):
         load_generator(plain.checkpoint, weights="ema")
 

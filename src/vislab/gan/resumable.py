@@ -32,7 +32,7 @@ from tqdm import tqdm
 from vislab.checkpoints import checkpoint_errors
 from vislab.errors import InvalidInputError
 from vislab.gan.checkpoints import load_checkpoint, save_checkpoint
-from vislab.gan.ema import make_ema, update_ema
+from vislab.gan.ema import make_ema, standing_statistics, update_ema
 from vislab.gan.images import preprocess_img, show_images
 from vislab.gan.models import sample_noise
 from vislab.gan.registry import GanConfig, build_models, loss_pair
@@ -122,7 +122,8 @@ def _checkpoint_state(state: dict, config: GanConfig) -> dict:
         "fixed_noise": state["fixed_noise"],
         "history": state["history"],
     }
-    if state["G_ema"] is not None:  # the EMA generator beside the raw one
+    if state["G_ema"] is not None:  # the EMA generator beside the raw one, its own BN statistics
+        standing_statistics(state["G_ema"], config.noise_dim, seed=config.seed + 3)
         payload["generator_ema"] = state["G_ema"].state_dict()
     return payload
 
