@@ -23,15 +23,15 @@ def test_ema_follows_the_formula_with_its_warm_up():
             p.add_(1.0)
         G[1].running_mean.fill_(7.0)
     update_ema(average, G, decay=0.999, update=0)
-    beta = 1 / 10  # (1 + 0) / (10 + 0) < 0.999
+    beta = 1 / 3  # (1 + 0) / (3 + 0) < 0.999
     for mean, old, now in zip(average.parameters(), start, G.parameters(), strict=True):
         assert torch.allclose(mean, beta * old + (1 - beta) * now)
     assert torch.equal(average[1].running_mean, torch.zeros(4))  # measured at save, not copied
 
 
 def test_ema_decay_warms_up_to_its_ceiling():
-    assert ema_decay_at(0.999, 0) == pytest.approx(0.1)
-    assert ema_decay_at(0.999, 90) == pytest.approx(91 / 100)
+    assert ema_decay_at(0.999, 0) == pytest.approx(1 / 3)
+    assert ema_decay_at(0.999, 90) == pytest.approx(91 / 93)
     assert ema_decay_at(0.999, 100_000) == 0.999
     assert ema_decay_at(0.0, 5) == 0.0
 
