@@ -115,3 +115,24 @@ def test_integrated_gradients_completeness_and_batch_bound(tiny_cnn):
     torch.testing.assert_close(attributions.sum(dim=(1, 2, 3)), gap, rtol=1e-3, atol=1e-3)
     maps = integrated_gradients_saliency_maps(X, y, tiny_cnn, num_steps=8)
     assert maps.shape == (2, 16, 16) and (maps >= 0).all()
+
+
+def test_images_without_a_batch_axis_are_refused_with_their_shape(tiny_cnn):
+    with pytest.raises(
+        InvalidInputError, match=r"^expected images \(N, C, H, W\), got shape \(3, 16, 16\)$"
+    ):
+        compute_saliency_maps(torch.zeros(3, 16, 16), torch.tensor([0]), tiny_cnn)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda X: compute_saliency_maps(X, torch.tensor([0]), "net"),
+        lambda X: top_class_saliency(X, "net"),
+    ],
+    ids=["compute_saliency_maps", "top_class_saliency"],
+)
+def test_a_model_that_is_not_a_module_is_named_in_the_error(call, request):
+    name = request.node.callspec.id
+    with pytest.raises(InvalidInputError, match=rf"^{name} needs a torch model .* got str$"):
+        call(torch.zeros(1, 3, 6, 6))
