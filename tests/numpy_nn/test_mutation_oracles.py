@@ -1,7 +1,7 @@
 """Oracles for what mutation testing found open in numpy_nn: optimiser state kept in the
 parameter's dtype, the array gradient checker on functions that return a view of their input,
-the attention softmax shifted by each row's own maximum, the loss of float32 scores, and the
-gradient checker's default log of each entry."""
+the attention softmax shifted by each row's own maximum, the attention LSTM's backward pass
+over a single step, the loss of float32 scores, and the gradient checker's default log."""
 
 from __future__ import annotations
 
@@ -12,10 +12,15 @@ import numpy as np
 from vislab.numpy_nn import (
     eval_numerical_gradient,
     eval_numerical_gradient_array,
+    rel_error,
     rmsprop,
     sgd_momentum,
 )
-from vislab.numpy_nn.attention_lstm_layers import soft_attention_forward
+from vislab.numpy_nn.attention_lstm_layers import (
+    attention_lstm_backward,
+    attention_lstm_forward,
+    soft_attention_forward,
+)
 from vislab.numpy_nn.layers import temporal_softmax_loss
 
 W64 = np.array([1.0, -0.5, 0.25])
@@ -93,3 +98,21 @@ def test_numerical_gradient_logs_each_entry_by_default(caplog):
     with caplog.at_level(logging.DEBUG, logger="vislab.numpy_nn.gradcheck"):
         eval_numerical_gradient(lambda v: float(np.sum(v**3)), x, verbose=False)
     assert caplog.records == []
+
+
+def test_attention_lstm_backward_gradcheck_on_a_single_step():
+    # T = 1: one caption word, so the cache holds one attention step.
+    rng = np.random.default_rng(5)
+    N, W, L, D, H, A = 2, 3, 3, 2, 2, 4
+    shapes = [(N, 1, W), (N, L, D), (N, H), (W, 4 * H), (D, 4 * H), (H, 4 * H), (4 * H,)]
+    shapes += [(D, A), (A,), (H, A), (A,)]
+    inputs = [rng.standard_normal(shape) * 0.7 for shape in shapes]
+    h, _, cache = attention_lstm_forward(*inputs)
+    dh = rng.standard_normal(h.shape)
+    grads = attention_lstm_backward(dh, cache)
+    for k, value in enumerate(inputs):
+
+        def f(v, k=k):
+            return attention_lstm_forward(*inputs[:k], v, *inputs[k + 1 :])[0]
+
+        assert rel_error(eval_numerical_gradient_array(f, value, dh), grads[k]) < 1e-7, k
