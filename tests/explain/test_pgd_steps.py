@@ -80,3 +80,54 @@ def test_the_random_start_is_a_clipped_point_of_the_ball(linear):
     expected = (pixels + offset).clamp(0, 1)  # the ball of 0.4 holds every offset
     assert torch.allclose(linear.to_pixels(result.images), expected, atol=1e-6)
     assert (expected != pixels + offset).any()  # the [0, 1] clip was exercised
+
+
+def test_the_default_step_is_a_quarter_of_epsilon(linear):
+    pixels = torch.rand(1, 3, 6, 6, generator=torch.Generator().manual_seed(4))
+    X = linear.normalise(pixels)
+    target = _unreachable_target(linear, X)
+    result = pgd_attack(X, target, linear, epsilon=0.02, max_iterations=3)
+    assert not result.success.any()
+    expected = _hand_run(linear, pixels, target, 3, 0.005, 0.02, sign=-1)
+    assert torch.allclose(linear.to_pixels(result.images), expected, atol=1e-6)
+    with torch.no_grad():
+        label = int(linear(X).argmax())
+    name = linear.class_names[label]
+    away = untargeted_pgd_attack(X, [name], linear, epsilon=0.02, max_iterations=2)
+    assert not away.success.any()
+    expected = _hand_run(linear, pixels, label, 2, 0.005, 0.02, sign=+1)
+    assert torch.allclose(linear.to_pixels(away.images), expected, atol=1e-6)
+
+
+def test_the_default_iterations_are_100_targeted_and_20_untargeted(linear):
+    pixels = torch.rand(1, 3, 6, 6, generator=torch.Generator().manual_seed(5))
+    X = linear.normalise(pixels)
+    target = _unreachable_target(linear, X)
+    targeted = pgd_attack(X, target, linear, epsilon=1e-3)
+    assert not targeted.success.any() and targeted.iterations.tolist() == [100]
+    expected = _hand_run(linear, pixels, target, 100, 1e-3 / 4, 1e-3, sign=-1)
+    assert torch.allclose(linear.to_pixels(targeted.images), expected, atol=1e-6)
+    with torch.no_grad():
+        label = int(linear(X).argmax())
+    untargeted = untargeted_pgd_attack(X, [label], linear, epsilon=1e-3)
+    assert not untargeted.success.any() and untargeted.iterations.tolist() == [20]
+    expected = _hand_run(linear, pixels, label, 20, 1e-3 / 4, 1e-3, sign=+1)
+    assert torch.allclose(linear.to_pixels(untargeted.images), expected, atol=1e-6)
+
+
+def test_a_pixel_the_model_ignores_does_not_move(linear):
+    # sign(0) = 0: a zero gradient is no step, in both directions.
+    with torch.no_grad():
+        linear.model[1].weight[:, 0] = 0.0  # the first pixel of channel 0 is ignored
+    pixels = torch.full((1, 3, 6, 6), 0.5)
+    X = linear.normalise(pixels)
+    target = _unreachable_target(linear, X)
+    with torch.no_grad():
+        label = int(linear(X).argmax())
+    for result in (
+        pgd_attack(X, target, linear, epsilon=0.1, step_size=0.01, max_iterations=1),
+        untargeted_pgd_attack(X, [label], linear, epsilon=0.1, step_size=0.01, max_iterations=1),
+    ):
+        moved = linear.to_pixels(result.images) - pixels
+        assert float(moved[0, 0, 0, 0]) == 0.0
+        assert torch.allclose(moved.flatten()[1:].abs(), torch.tensor(0.01), atol=1e-6)

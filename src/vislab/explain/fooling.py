@@ -46,6 +46,8 @@ def fool_image(
     model = require_model(model, "make_fooling_image")
     if X.ndim != 4 or len(X) != 1:
         raise InvalidInputError(f"expected one image (1, C, H, W), got shape {tuple(X.shape)}")
+    if max_iterations < 0:
+        raise InvalidInputError(f"max_iterations must be at least 0, got {max_iterations}")
     target = target_index(target_y, model)
     X_fooling = X.detach().clone().requires_grad_(True)
     for iteration in range(max_iterations + 1):

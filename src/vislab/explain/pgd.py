@@ -55,6 +55,8 @@ def pgd_attack(
         raise InvalidInputError(f"expected images (N, C, H, W), got shape {tuple(X.shape)}")
     if epsilon <= 0:
         raise InvalidInputError(f"epsilon must be positive, got {epsilon}")
+    if max_iterations < 0:
+        raise InvalidInputError(f"max_iterations must be at least 0, got {max_iterations}")
     step_size = epsilon / 4 if step_size is None else step_size
     y = target_tensor(target_y, model, len(X)).to(X.device)
     return _pgd(X, y, model, epsilon, step_size, max_iterations, targeted=True)
@@ -80,6 +82,8 @@ def untargeted_pgd_attack(
         raise InvalidInputError(f"expected images (N, C, H, W), got shape {tuple(X.shape)}")
     if epsilon <= 0:
         raise InvalidInputError(f"epsilon must be positive, got {epsilon}")
+    if max_iterations < 0:
+        raise InvalidInputError(f"max_iterations must be at least 0, got {max_iterations}")
     step_size = epsilon / 4 if step_size is None else step_size
     y = target_tensor(y, model, len(X)).to(X.device)
     start = None
