@@ -68,3 +68,19 @@ def test_the_untargeted_attack_names_itself_for_a_plain_model(linear):
         InvalidInputError, match=r"^untargeted_pgd_attack needs a vislab ImageClassifier \("
     ):
         untargeted_pgd_attack(torch.zeros(1, 3, 6, 6), [0], linear.model, epsilon=0.1)
+
+
+def test_zero_iterations_only_check_the_images_as_given(linear):
+    """max_iterations=0 is allowed: no step; success says whether X already qualifies."""
+    X = linear.normalise(torch.rand(4, 3, 6, 6, generator=torch.Generator().manual_seed(8)))
+    with torch.no_grad():
+        predicted = linear(X).argmax(1)
+    target = int(predicted[0])
+    targeted = pgd_attack(X, target, linear, epsilon=0.1, max_iterations=0)
+    away = untargeted_pgd_attack(X, [target] * 4, linear, epsilon=0.1, max_iterations=0)
+    for result in (targeted, away):
+        assert torch.allclose(result.images, X, atol=1e-6)
+        assert result.iterations.tolist() == [0] * 4
+    assert targeted.success.tolist() == (predicted == target).tolist()
+    assert away.success.tolist() == (predicted != target).tolist()
+    assert 0 < int((predicted == target).sum()) < 4  # both outcomes occur
