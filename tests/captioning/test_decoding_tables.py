@@ -331,3 +331,23 @@ def test_greedy_is_the_argmax_and_the_cache_is_the_default(use_cache):
     np.testing.assert_array_equal(captions.numpy(), want)
     cached = use_cache is not False
     assert model.calls == {"start": int(cached), "step": 2 * cached, "forward": 2 * (not cached)}
+
+
+def test_decoding_follows_the_features_device_not_torchs_default():
+    """Every tensor the decoders make goes where the features are: under a default device of
+    "meta" (as a user's torch.set_default_device("cuda") with CPU features), the captions are
+    the same CPU tensors as without it."""
+    features = torch.arange(len(RULES), dtype=torch.float32)[:, None]
+
+    def decode():
+        return [
+            transformer_decoding.beam_search(TorchTable(RULES), features, 6, 3, 1.0, True),
+            transformer_decoding.greedy_decode(TorchTable(RULES), features, 6),
+            transformer_decoding.greedy_decode(TorchTable(RULES), features, 6, use_cache=False),
+        ]
+
+    expected_captions = decode()
+    with torch.device("meta"):
+        captions = decode()
+    for got, want in zip(captions, expected_captions, strict=True):
+        assert got.device.type == "cpu" and torch.equal(got, want)
