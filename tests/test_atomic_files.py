@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import stat
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
-from vislab.atomic_files import atomic_open, atomic_write_bytes, atomic_write_text
+from vislab.atomic_files import atomic_folder, atomic_open, atomic_write_bytes, atomic_write_text
 
 
 def test_replaces_and_leaves_no_temporary_files(tmp_path):
@@ -33,3 +38,31 @@ def test_files_get_ordinary_permissions(tmp_path):
 def test_only_write_modes(tmp_path):
     with pytest.raises(ValueError, match="modes"), atomic_open(tmp_path / "x", "a"):
         pass
+
+
+KILLED_BUILD = """
+    import os, signal, sys
+    from vislab.atomic_files import atomic_folder
+    with atomic_folder(sys.argv[1], "DONE") as building:
+        (building / "half.bin").write_bytes(b"x" * 1000)
+        os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_killed_builds_folder_is_removed_by_the_next_build(tmp_path):
+    target = tmp_path / "scene set"
+    child = subprocess.run([sys.executable, "-c", textwrap.dedent(KILLED_BUILD), str(target)])
+    assert child.returncode == -signal.SIGKILL
+    (leftover,) = tmp_path.iterdir()
+    assert leftover.name.endswith(".building") and (leftover / "half.bin").is_file()
+    assert not target.exists()
+    live = tmp_path / f".{target.name}.{os.getpid()}.abc.building"  # this live process's
+    live.mkdir()
+    unrelated = tmp_path / f".{target.name}.notes"
+    unrelated.write_text("kept")
+    with atomic_folder(target, "DONE") as building:
+        (building / "DONE").write_text("ok")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [target.name, live.name, unrelated.name]
+    )
+    assert (target / "DONE").read_text() == "ok"

@@ -7,6 +7,7 @@ built with `atomic_folder` appears only when it is complete.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import tempfile
@@ -90,26 +91,42 @@ def check_build_target(path: str | os.PathLike, marker: str) -> Path:
     return path
 
 
+def remove_abandoned_builds(path: Path) -> None:
+    """Remove the temporary siblings of `path` left by builds whose process no longer runs."""
+    for sibling in path.parent.glob(f".{glob.escape(path.name)}.*"):
+        owner, _, rest = sibling.name[len(path.name) + 2 :].partition(".")
+        if not (owner.isdigit() and rest.endswith((".building", ".old")) and sibling.is_dir()):
+            continue
+        try:
+            os.kill(int(owner), 0)
+        except ProcessLookupError:
+            shutil.rmtree(sibling, ignore_errors=True)
+        except (PermissionError, OverflowError):
+            continue  # another user's live process, or not a process id at all
+
+
 @contextlib.contextmanager
 def atomic_folder(path: str | os.PathLike, marker: str) -> Iterator[Path]:
     """Build a folder in a temporary sibling; on success it takes the place of `path`.
 
     `path` must be missing, empty, or a previous build (it holds the file `marker`, which
     the build writes last); anything else is refused before the build starts, so a user's
-    folder is never replaced. A failed or interrupted build leaves `path` as it was.
+    folder is never replaced. A failed or interrupted build leaves `path` as it was. The
+    temporary siblings carry the building process's id, so those of a build that was killed
+    (SIGKILL, power loss) are removed when the next build of `path` starts.
     """
     path = check_build_target(path, marker)
     path.parent.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".building", dir=path.parent))
+    remove_abandoned_builds(path)
+    prefix = f".{path.name}.{os.getpid()}."
+    building = Path(tempfile.mkdtemp(prefix=prefix, suffix=".building", dir=path.parent))
     try:
         yield building
         if not (building / marker).is_file():
             raise RuntimeError(f"a build into {path} finished without writing {marker}")
         os.chmod(building, 0o777 & ~_current_umask())  # mkdtemp makes 0700
         if path.is_dir() and any(path.iterdir()):
-            previous = Path(
-                tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent)
-            )
+            previous = Path(tempfile.mkdtemp(prefix=prefix, suffix=".old", dir=path.parent))
             os.replace(path, previous / path.name)
             os.replace(building, path)
             shutil.rmtree(previous, ignore_errors=True)
