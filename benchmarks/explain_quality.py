@@ -55,7 +55,7 @@ def _study_body(study, images: int, extra: str) -> str:
         "trained model's, mean over images, as blocks are randomized top-down "
         f"(cumulative):\n\n{_markdown(header, sanity_rows(sanity))}\n\n"
         f"Flagged: {', '.join(sanity.flagged()) or 'none'}.\n\nDeletion / insertion AUC of "
-        f"the trained model's maps (16 steps, black):\n\n"
+        f"the trained model's maps ({study.faithfulness_steps} steps, black):\n\n"
         f"{_markdown(FAITHFULNESS_HEADER, faithfulness_rows(study.faithfulness))}\n\n"
         f"Cost: {study.seconds:.0f} s for sanity + faithfulness."
     )
@@ -75,7 +75,7 @@ def part_lite0() -> None:
     study = explanation_study(
         model, X, y, LITE0_METHODS, num_samples=4, num_steps=4, faithfulness_steps=8
     )
-    body = _study_body(study, 25, "SmoothGrad 4 samples, IG 4 steps; faithfulness 8 steps")
+    body = _study_body(study, 25, "SmoothGrad 4 samples, IG 4 steps")
     report("Explanation sanity and faithfulness: EfficientNet-Lite0", body, "explain_quality_lite0")
 
 

@@ -37,6 +37,7 @@ def course_images(classifier: ImageClassifier, num: int = 25) -> tuple[torch.Ten
 class ExplanationStudy:
     sanity: SanityResult
     faithfulness: list[FaithfulnessRow]
+    faithfulness_steps: int  # slices of the deletion/insertion curves
     seconds: float  # both together, on this machine
 
 
@@ -56,7 +57,7 @@ def explanation_study(
     )
     maps = {m: sanity.maps[m] for m in [*methods, CONTROL]}
     rows = faithfulness_table(classifier, X, y, maps, num_steps=faithfulness_steps)
-    return ExplanationStudy(sanity, rows, time.perf_counter() - start)
+    return ExplanationStudy(sanity, rows, faithfulness_steps, time.perf_counter() - start)
 
 
 @dataclass
