@@ -50,15 +50,8 @@ def pgd_attack(
     epsilon and step_size (default epsilon / 4) are in pixel units (1.0 = full range).
     Normalisation comes from the model, which must be an ImageClassifier.
     """
-    model = require_classifier(model, "pgd_attack")
-    if X.ndim != 4:
-        raise InvalidInputError(f"expected images (N, C, H, W), got shape {tuple(X.shape)}")
-    if epsilon <= 0:
-        raise InvalidInputError(f"epsilon must be positive, got {epsilon}")
-    if max_iterations < 0:
-        raise InvalidInputError(f"max_iterations must be at least 0, got {max_iterations}")
-    step_size = epsilon / 4 if step_size is None else step_size
-    y = target_tensor(target_y, model, len(X)).to(X.device)
+    model, y, step_size = _checked("pgd_attack", X, target_y, model, epsilon, step_size,
+                                   max_iterations)  # fmt: skip
     return _pgd(X, y, model, epsilon, step_size, max_iterations, targeted=True)
 
 
@@ -77,7 +70,18 @@ def untargeted_pgd_attack(
     attack starts from a uniformly random point of the ball, else from X. `success` says the
     model no longer predicts y.
     """
-    model = require_classifier(model, "untargeted_pgd_attack")
+    model, y, step_size = _checked("untargeted_pgd_attack", X, y, model, epsilon, step_size,
+                                   max_iterations)  # fmt: skip
+    start = None
+    if generator is not None:
+        start = (torch.rand(X.shape, generator=generator, dtype=X.dtype) * 2 - 1) * epsilon
+    return _pgd(X, y, model, epsilon, step_size, max_iterations, False, start)
+
+
+def _checked(name, X, y, model, epsilon, step_size, max_iterations):
+    """Both attacks' argument checks -> (the classifier, y as an (N,) tensor on X's device,
+    the step size with its default epsilon / 4)."""
+    model = require_classifier(model, name)
     if X.ndim != 4:
         raise InvalidInputError(f"expected images (N, C, H, W), got shape {tuple(X.shape)}")
     if epsilon <= 0:
@@ -85,11 +89,7 @@ def untargeted_pgd_attack(
     if max_iterations < 0:
         raise InvalidInputError(f"max_iterations must be at least 0, got {max_iterations}")
     step_size = epsilon / 4 if step_size is None else step_size
-    y = target_tensor(y, model, len(X)).to(X.device)
-    start = None
-    if generator is not None:
-        start = (torch.rand(X.shape, generator=generator, dtype=X.dtype) * 2 - 1) * epsilon
-    return _pgd(X, y, model, epsilon, step_size, max_iterations, False, start)
+    return model, target_tensor(y, model, len(X)).to(X.device), step_size
 
 
 def _pgd(
