@@ -94,7 +94,7 @@ def row(name, weights, config, seconds, scores) -> list[str]:
 
 def change(new, old) -> str:
     cut = 1 - new / old
-    return f"{abs(cut):.0%} {'lower' if cut >= 0 else 'higher'}"
+    return f"{abs(cut):.1%} {'lower' if cut >= 0 else 'higher'}"
 
 
 def targets(results, floor, course_schedule: bool, seeds: list[int]) -> list[str]:
@@ -124,8 +124,8 @@ def targets(results, floor, course_schedule: bool, seeds: list[int]) -> list[str
                          f"measured {where}.")  # fmt: skip
     if len(cuts) > 1:
         mean = sum(cuts) / len(cuts)
-        lines.append(f"EMA vs raw DCGAN over {len(cuts)} seeds: FID {mean:.0%} lower on average "
-                     f"(each: {', '.join(f'{cut:.0%}' for cut in cuts)}; target: >= 20% lower): "
+        lines.append(f"EMA vs raw DCGAN over {len(cuts)} seeds: FID {mean:.1%} lower on average "
+                     f"(each: {', '.join(f'{cut:.1%}' for cut in cuts)}; target: >= 20% lower): "
                      f"{'met' if mean >= 0.2 else 'not met'} on average, by "
                      f"{sum(cut >= 0.2 for cut in cuts)} of {len(cuts)} runs alone; "
                      f"measured {where}.")  # fmt: skip
