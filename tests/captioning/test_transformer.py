@@ -158,3 +158,19 @@ def test_solver_rejects_unknown_options_and_oversized_batches():
     solver = CaptioningSolverTransformer(small_model(), data, WORDS, batch_size=8)
     with pytest.raises(InvalidInputError, match="larger than the 4 training captions"):
         solver.train()
+
+
+def test_feed_forward_width_is_the_courses_2048_unless_chosen_and_is_kept_in_the_config():
+    course, narrow = small_model(), small_model(feedforward_dim=24)
+    assert "feedforward_dim" not in course.config  # checkpoints of course models unchanged
+    for layer in course.transformer.layers:
+        assert (layer.linear1.out_features, layer.linear2.in_features) == (2048, 2048)
+    assert narrow.config["feedforward_dim"] == 24
+    for layer in narrow.transformer.layers:
+        assert (layer.linear1.out_features, layer.linear2.in_features) == (24, 24)
+    rebuilt = CaptioningTransformer(WORD_TO_IDX, **narrow.config)  # as a checkpoint loads it
+    rebuilt.load_state_dict(narrow.state_dict())
+    features = torch.randn(3, 20)
+    captions = torch.randint(0, len(WORDS), (3, 6))
+    narrow.eval(), rebuilt.eval()
+    torch.testing.assert_close(rebuilt(features, captions), narrow(features, captions))

@@ -138,6 +138,18 @@ def test_training_writes_checkpoints_history_and_curve(tiny_coco_dir, tmp_path):
         captioner.sample(features[:, :10])
 
 
+def test_a_chosen_feed_forward_width_is_trained_saved_and_loaded(tiny_coco_dir, tmp_path):
+    out = tmp_path / "run"
+    train_transformer_captioner(
+        tiny_coco_dir, out, epochs=1, batch_size=25, feedforward_dim=48, **SMALL
+    )
+    state = torch.load(out / "last.pt", weights_only=True)
+    assert state["config"] == {**SMALL, "input_dim": 512, "dropout": 0.1, "feedforward_dim": 48}
+    assert json.loads((out / "run.json").read_text())["options"]["feedforward_dim"] == 48
+    captioner = load_transformer_captioner(out / "best.pt")
+    assert captioner.model.transformer.layers[0].linear1.out_features == 48
+
+
 def test_resume_continues_exactly_like_an_uninterrupted_run(tiny_coco_dir, tmp_path):
     options = {"batch_size": 10, "seed": 5, "max_train": 30, **SMALL}
     whole = train_transformer_captioner(tiny_coco_dir, tmp_path / "whole", epochs=2, **options)

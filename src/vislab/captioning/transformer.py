@@ -21,11 +21,15 @@ from vislab.captioning.transformer_decoding import beam_search, greedy_decode
 from vislab.errors import InvalidInputError
 from vislab.torch_nn import GridPositions, KeyValueCache, MultiHeadAttention, PositionalEncoding
 
+FEEDFORWARD_DIM = 2048  # the course's feed-forward width
+
 
 class TransformerDecoderLayer(nn.Module):
     """Masked self-attention, cross-attention to the memory, feed-forward; each residual + norm."""
 
-    def __init__(self, input_dim: int, num_heads: int, dim_feedforward=2048, dropout=0.1):
+    def __init__(
+        self, input_dim: int, num_heads: int, dim_feedforward=FEEDFORWARD_DIM, dropout=0.1
+    ):
         super().__init__()
         self.self_attn = MultiHeadAttention(input_dim, num_heads, dropout)
         self.multihead_attn = MultiHeadAttention(input_dim, num_heads, dropout)
@@ -110,6 +114,9 @@ class CaptioningTransformer(nn.Module):
     `dropout` (default 0.1, the course's value) is an addition: 0 makes training deterministic
     across process counts, which the data-parallel equivalence check relies on. `grid_shape`
     (rows, columns) makes the features (N, rows * columns, D), one per grid cell.
+    `feedforward_dim` is the width of each layer's feed-forward block: the course's 2048 by
+    default; at a word width of 64 that block is most of a step's time, and 4x the width (the
+    original Transformer's ratio) trains several times faster.
     """
 
     def __init__(
@@ -122,6 +129,7 @@ class CaptioningTransformer(nn.Module):
         max_length: int = 50,
         dropout: float = 0.1,
         grid_shape: tuple[int, int] | None = None,
+        feedforward_dim: int = FEEDFORWARD_DIM,
     ):
         super().__init__()
         self.word_to_idx = dict(word_to_idx)
@@ -135,6 +143,8 @@ class CaptioningTransformer(nn.Module):
         }
         if grid_shape is not None:
             self.config["grid_shape"] = [int(size) for size in grid_shape]
+        if feedforward_dim != FEEDFORWARD_DIM:  # the course's models keep their config
+            self.config["feedforward_dim"] = int(feedforward_dim)
         vocab_size = len(word_to_idx)
         self.vocab_size = vocab_size
         self._null = word_to_idx["<NULL>"]
@@ -145,7 +155,7 @@ class CaptioningTransformer(nn.Module):
         self.visual_projection = nn.Linear(input_dim, wordvec_dim)
         self.embedding = nn.Embedding(vocab_size, wordvec_dim, padding_idx=self._null)
         self.positional_encoding = PositionalEncoding(wordvec_dim, dropout, max_len=max_length)
-        decoder_layer = TransformerDecoderLayer(wordvec_dim, num_heads, dropout=dropout)
+        decoder_layer = TransformerDecoderLayer(wordvec_dim, num_heads, feedforward_dim, dropout)
         self.transformer = TransformerDecoder(decoder_layer, num_layers=num_layers)
         self.apply(self._init_weights)
         # As in the course, the output layer is created after the N(0, 0.02) initialisation

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from vislab.captioning.caption_runs import coco_fingerprint, write_caption_history
-from vislab.captioning.transformer import CaptioningTransformer
+from vislab.captioning.transformer import FEEDFORWARD_DIM, CaptioningTransformer
 from vislab.captioning.transformer_solver import FORMAT, CaptioningSolverTransformer
 from vislab.checkpoints import checkpoint_errors, load_checkpoint
 from vislab.datasets.coco import load_coco_data
@@ -67,6 +67,7 @@ def train_transformer_captioner(
     dropout: float = 0.1,
     checkpoint_every: str = DEFAULT_CHECKPOINT_EVERY,
     grid: bool = False,
+    feedforward_dim: int = FEEDFORWARD_DIM,
 ) -> TrainedTransformer:
     """Train a CaptioningTransformer on a `coco_captioning` folder into the run folder
     `out_dir` (vislab.runs); with `resume`, continue its last.pt (same options and data).
@@ -80,6 +81,8 @@ def train_transformer_captioner(
         "num_heads": num_heads, "num_layers": num_layers, "max_length": max_length,
         "dropout": dropout, "checkpoint_every": checkpoint_every, "grid": grid,
     }  # fmt: skip
+    if feedforward_dim != FEEDFORWARD_DIM:  # runs at the course's width keep their options
+        options["feedforward_dim"] = feedforward_dim
     owns_group = not (torch.distributed.is_available() and torch.distributed.is_initialized())
     context = init_from_env(check_device(device))
     try:
@@ -100,6 +103,7 @@ def train_transformer_captioner(
             max_length=max_length,
             dropout=dropout,
             grid_shape=square_grid(data["train_features"].shape[1]) if grid else None,
+            feedforward_dim=feedforward_dim,
         )
         solver = CaptioningSolverTransformer(
             model,
