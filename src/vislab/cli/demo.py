@@ -37,7 +37,7 @@ def register(groups) -> None:
         dest="budget",
         action="store_const",
         const="quick",
-        help="short training budgets, about 4 minutes on 2 cores (the default)",
+        help="short training budgets, 3 to 5 minutes on 2 cores (the default)",
     )
     speed.add_argument("--full", action="store_true", help="the course's full schedules")
     speed.add_argument("--budget", choices=BUDGET_NAMES, help="tiny | quick | full")
