@@ -174,3 +174,9 @@ def test_feed_forward_width_is_the_courses_2048_unless_chosen_and_is_kept_in_the
     captions = torch.randint(0, len(WORDS), (3, 6))
     narrow.eval(), rebuilt.eval()
     torch.testing.assert_close(rebuilt(features, captions), narrow(features, captions))
+
+
+@pytest.mark.parametrize("width", [0, -3])
+def test_a_feed_forward_width_below_one_is_refused_naming_it(width):
+    with pytest.raises(InvalidInputError, match=f"feedforward_dim must be at least 1, got {width}"):
+        small_model(feedforward_dim=width)

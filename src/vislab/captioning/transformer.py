@@ -132,6 +132,8 @@ class CaptioningTransformer(nn.Module):
         feedforward_dim: int = FEEDFORWARD_DIM,
     ):
         super().__init__()
+        if feedforward_dim < 1:
+            raise InvalidInputError(f"feedforward_dim must be at least 1, got {feedforward_dim}")
         self.word_to_idx = dict(word_to_idx)
         self.config = {
             "input_dim": input_dim,
