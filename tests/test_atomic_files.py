@@ -60,9 +60,12 @@ def test_a_killed_builds_folder_is_removed_by_the_next_build(tmp_path):
     live.mkdir()
     unrelated = tmp_path / f".{target.name}.notes"
     unrelated.write_text("kept")
+    # the build of another target, "scene set.4194305" (above any pid_max): not ours
+    other = tmp_path / f".{target.name}.4194305.{os.getpid()}.abc.building"
+    other.mkdir()
     with atomic_folder(target, "DONE") as building:
         (building / "DONE").write_text("ok")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [target.name, live.name, unrelated.name]
+        [target.name, live.name, unrelated.name, other.name]
     )
     assert (target / "DONE").read_text() == "ok"

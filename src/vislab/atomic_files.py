@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -91,14 +92,19 @@ def check_build_target(path: str | os.PathLike, marker: str) -> Path:
     return path
 
 
+_TEMPORARY = re.compile(r"(\d+)\.\w+\.(building|old)")
+
+
 def remove_abandoned_builds(path: Path) -> None:
     """Remove the temporary siblings of `path` left by builds whose process no longer runs."""
     for sibling in path.parent.glob(f".{glob.escape(path.name)}.*"):
-        owner, _, rest = sibling.name[len(path.name) + 2 :].partition(".")
-        if not (owner.isdigit() and rest.endswith((".building", ".old")) and sibling.is_dir()):
+        # .NAME.PID.RANDOM.building or .old, RANDOM from mkdtemp (no dots): never the
+        # temporary folder of a target that is NAME followed by a dot and more
+        owner = _TEMPORARY.fullmatch(sibling.name[len(path.name) + 2 :])
+        if owner is None or not sibling.is_dir():
             continue
         try:
-            os.kill(int(owner), 0)
+            os.kill(int(owner[1]), 0)
         except ProcessLookupError:
             shutil.rmtree(sibling, ignore_errors=True)
         except (PermissionError, OverflowError):
