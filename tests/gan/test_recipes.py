@@ -34,6 +34,8 @@ def test_ema_decay_warms_up_to_its_ceiling():
     assert ema_decay_at(0.999, 90) == pytest.approx(91 / 93)
     assert ema_decay_at(0.999, 100_000) == 0.999
     assert ema_decay_at(0.0, 5) == 0.0
+    assert ema_decay_at(0.999, 90, warm_up=10) == pytest.approx(91 / 100)
+    assert ema_decay_at(0.99, 0, warm_up=1) == 0.99  # warm-up 1: constant from the start
 
 
 def test_ema_of_a_steady_generator_is_the_generator():

@@ -37,15 +37,18 @@ def make_ema(G: nn.Module) -> nn.Module:
     return average
 
 
-def ema_decay_at(decay: float, update: int) -> float:
-    """beta_t = min(decay, (1 + t) / (WARM_UP + t)) for update t = 0, 1, ..."""
-    return min(decay, (1 + update) / (WARM_UP + update))
+def ema_decay_at(decay: float, update: int, warm_up: float = WARM_UP) -> float:
+    """beta_t = min(decay, (1 + t) / (warm_up + t)) for update t = 0, 1, ...; warm_up 1 is a
+    constant decay from the start."""
+    return min(decay, (1 + update) / (warm_up + update))
 
 
 @torch.no_grad()
-def update_ema(average: nn.Module, G: nn.Module, decay: float, update: int) -> None:
+def update_ema(
+    average: nn.Module, G: nn.Module, decay: float, update: int, warm_up: float = WARM_UP
+) -> None:
     """One EMA step of `average`'s parameters towards G's current ones (buffers untouched)."""
-    beta = ema_decay_at(decay, update)
+    beta = ema_decay_at(decay, update, warm_up)
     for mean, current in zip(average.parameters(), G.parameters(), strict=True):
         mean.lerp_(current, 1 - beta)  # mean + (1 - beta) (current - mean)
 
