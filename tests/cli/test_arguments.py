@@ -72,6 +72,20 @@ def test_output_folder_is_created_expanded_and_checked(tmp_path, monkeypatch):
             valid.output_folder(str(locked))
 
 
+def test_build_folder_makes_its_parent_but_not_itself(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    target = valid.build_folder("~/data/my scenes")
+    assert target == tmp_path / "data" / "my scenes"
+    assert (tmp_path / "data").is_dir() and not target.exists()  # a killed build leaves nothing
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(argparse.ArgumentTypeError, match="exists and is not a folder"):
+        valid.build_folder(str(tmp_path / "file"))
+    with pytest.raises(argparse.ArgumentTypeError, match="file exists and is not a folder"):
+        valid.build_folder(str(tmp_path / "file" / "below"))  # its parent
+    with pytest.raises(argparse.ArgumentTypeError, match="empty string"):
+        valid.build_folder("")
+
+
 def test_output_file_suffix_and_parent(tmp_path):
     parse = valid.output_file_with_suffix(".png", ".html")
     assert parse(str(tmp_path / "new" / "g.HTML")) == tmp_path / "new" / "g.HTML"

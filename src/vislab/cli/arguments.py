@@ -116,6 +116,19 @@ def output_folder(text: str) -> Path:
     return path
 
 
+def build_folder(text: str) -> Path:
+    """A folder a build puts in place when complete (`~` expanded): refused when it is a file,
+    its parent created and writable. The folder itself is not created here, so a build that is
+    killed leaves nothing at its name."""
+    path = Path(text).expanduser()
+    if not text:
+        raise argparse.ArgumentTypeError("expected a folder name, got an empty string")
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} exists and is not a folder")
+    output_folder(str(path.absolute().parent))
+    return path
+
+
 def output_file(text: str) -> Path:
     """A file to write (`~` expanded): not a folder, its parent folder created and writable."""
     path = Path(text).expanduser()

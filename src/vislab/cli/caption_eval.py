@@ -153,7 +153,7 @@ def _register_builders(data) -> None:
         "reference captions per scene, CNN features from the pixels (raw and PCA-512) and "
         "the scene PNGs, in the course's coco_captioning layout.",
     )
-    scenes.add_argument("--out", type=valid.output_folder, required=True, help="folder to write")
+    scenes.add_argument("--out", type=valid.build_folder, required=True, help="folder to write")
     scenes.add_argument("--seed", type=valid.seed, default=0)
     scenes.add_argument("--num-train", type=valid.positive_int, default=20_000)
     scenes.add_argument("--num-val", type=valid.positive_int, default=2_000)
@@ -182,7 +182,7 @@ def _register_builders(data) -> None:
     photos.add_argument(
         "--annotations", type=valid.existing_file, required=True, help="COCO-style captions JSON"
     )
-    photos.add_argument("--out", type=valid.output_folder, required=True, help="folder to write")
+    photos.add_argument("--out", type=valid.build_folder, required=True, help="folder to write")
     photos.add_argument(
         "--val-fraction",
         type=valid.open_fraction,
