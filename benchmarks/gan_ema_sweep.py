@@ -99,6 +99,7 @@ def main() -> None:
     parser.add_argument("--num-bootstrap", type=int, default=50)
     parser.add_argument("--note", default="", help="a sentence shown above the RESULTS.md table")
     args = parser.parse_args()
+    torch.set_num_threads(1)  # as each seed's process: the line RESULTS.md shows says so
     start = time.perf_counter()
     spawn = multiprocessing.get_context("spawn")  # no fork of an initialised OpenMP runtime
     with ProcessPoolExecutor(args.jobs, mp_context=spawn) as pool:
