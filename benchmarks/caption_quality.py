@@ -37,8 +37,15 @@ from vislab.demo.captioning import ensure_evaluation, ensure_scenes, ensure_trai
 
 NOVEL_FRACTION = 0.2
 GRID_MODELS = ("attention-lstm", "transformer-grid")
-_NUMPY = {"batch_size": 100, "learning_rate": 5e-3, "lr_decay": 0.95, "blas_threads": 1}
-_SMALL = {"hidden_dim": 128, "wordvec_dim": 64, "max_train": 25_000}  # 250 iterations / epoch
+# lr_decay per epoch: 0.95 ** 4, the decay over a run of 40 epochs of 25,000 captions
+_NUMPY = {"batch_size": 100, "learning_rate": 5e-3, "lr_decay": 0.815, "blas_threads": 1}
+# The numpy models see every training caption (100,000: 1,000 iterations / epoch). A fixed
+# draw of 25,000 (the course's max_train) for 40 epochs overfits them at the same number of
+# iterations: the attention LSTM's val loss rose from epoch 3 on (4.7 to 7.2) and it scored
+# class F1 0.80 / position 0.68 / exact scene 0.59 against 0.85 / 0.77 / 0.71 on all captions.
+# The grid Transformer went the other way (0.86 / 0.85 / 0.74 on the draw, 0.81 / 0.63 / 0.65
+# on all captions, 9,000 iterations each), so the Transformers keep the draw.
+_SMALL = {"hidden_dim": 128, "wordvec_dim": 64}
 _TRANSFORMER = {"epochs": 36, "max_train": 25_000, "batch_size": 100, "wordvec_dim": 64,
                 "feedforward_dim": 256}  # fmt: skip
 # Issue 17's budget is at most 10 minutes per model on 2 cores. On one quiet core a step of
@@ -49,9 +56,9 @@ BENCHMARK = CaptioningBudget(
     20_000,
     2_000,
     {
-        "rnn": {**_NUMPY, **_SMALL, "epochs": 40, "learning_rate": 2.5e-3},
-        "lstm": {**_NUMPY, **_SMALL, "epochs": 40},
-        "attention-lstm": {**_NUMPY, **_SMALL, "epochs": 40},
+        "rnn": {**_NUMPY, **_SMALL, "epochs": 10, "learning_rate": 2.5e-3},
+        "lstm": {**_NUMPY, **_SMALL, "epochs": 10},
+        "attention-lstm": {**_NUMPY, **_SMALL, "epochs": 10},
         "transformer": {**_TRANSFORMER, "num_layers": 2},
         "transformer-grid": {**_TRANSFORMER, "num_layers": 2},
     },
