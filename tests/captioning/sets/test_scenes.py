@@ -24,6 +24,7 @@ from vislab.captioning.sets.scenes import (
     combination,
     held_out_combinations,
     is_built,
+    read_garments,
     sample_scenes,
     scene_features,
 )
@@ -162,6 +163,31 @@ def test_window_features_are_the_cnn_features_of_each_window(cnn):
         np.testing.assert_allclose(features[:, k], expected, rtol=1e-4, atol=1e-4)
 
 
+class _TopLeftPixel(torch.nn.Module):
+    """Names class round(9 x the window's top-left pixel): where a window starts shows."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.one_hot((x[:, 0, 0, 0] * 9).round().long(), 10).float()
+
+
+def test_read_garments_names_the_window_at_each_garments_cell():
+    canvases = np.zeros((2, CANVAS, CANVAS), dtype=np.uint8)
+    canvases[0, 36, 0] = 255  # the bottom-left window's first pixel: class 9
+    canvases[0, 0, 36] = 85  # the top-right window's: class 3
+    canvases[0, 18, 18] = 255  # the centre holds no garment, so it is never read
+    canvases[1, 18, 18] = 255 * 5 // 9 + 1  # class 5
+    truth = np.array(
+        [[(1, 2, 0), (2, 0, 2), (-1, -1, -1)], [(4, 1, 1), (-1, -1, -1), (-1, -1, -1)]]
+    )
+    read = read_garments(_TopLeftPixel(), canvases, truth)
+    expected = truth.copy()
+    expected[0, :2, 0] = (9, 3)
+    expected[1, 0, 0] = 5
+    np.testing.assert_array_equal(read, expected)
+    with pytest.raises(InvalidInputError, match="canvases"):
+        read_garments(_TopLeftPixel(), canvases[:1], truth)
+
+
 @pytest.mark.parametrize("count", [1, 2, 3])
 def test_every_layout_gets_five_different_short_captions(count):
     rng = np.random.default_rng(count)
@@ -193,12 +219,15 @@ def test_truth_matches_the_reference_captions_and_grid_features_are_the_windows(
         grid = data[f"{split}_grid_features"]
         assert grid.shape == (count, 9, min(GRID_PCA_DIM, 9 * NUM_TRAIN - 1))
     # One PCA over the training windows: the val grid is the same projection of val windows.
+    # The fixture's last axes have nearly equal variances, so their directions move by ~3e-4
+    # with the float32 summation order of the covariance (which BLAS picks); any other
+    # projection (another fit, other windows) differs by more than 0.1.
     raw = {s: _h5(built / features_file(s, False)).reshape(-1, 256) for s in ("train", "val")}
     pca = fit_pca(raw["train"], GRID_PCA_DIM)
     np.testing.assert_allclose(
         data["val_grid_features"].reshape(-1, data["val_grid_features"].shape[2]),
         pca.transform(raw["val"]),
-        atol=1e-4,
+        atol=2e-3,
     )
     assert not data["train_novel"].any()
 

@@ -41,6 +41,7 @@ from vislab.backbones.fmnist_cnn import (
     load_fmnist_cnn,
     weights_fingerprint,
 )
+from vislab.backbones.fmnist_training import images_to_tensor, predict
 from vislab.captioning.sets.caption_sets import SplitContent, reduce_grid, write_caption_set
 from vislab.captioning.sets.scene_captions import MAX_WORDS, describe_scene
 from vislab.datasets.grid_data import write_grid_data
@@ -172,6 +173,35 @@ def scene_truth(scenes: SceneSet, labels: np.ndarray) -> np.ndarray:
         for g, (index, (row, col)) in enumerate(zip(sources, cells, strict=True)):
             truth[n, g] = (labels[index], row, col)
     return truth
+
+
+@torch.inference_mode()
+def read_garments(cnn: FashionMNISTCNN, canvases: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """What the CNN itself names at each garment's place: truth (N, G, 3) with every class
+    replaced by the CNN's class for the window at the garment's cell (the window its grid
+    feature is computed from); cells and the -1 padding are kept.
+
+    Captions written from this reading (`describe_truth`) bound what a captioner that reads
+    the CNN's features can score against the truth when it knows exactly where each garment is.
+    """
+    if canvases.ndim != 3 or canvases.shape[1:] != (CANVAS, CANVAS) or len(truth) != len(canvases):
+        raise InvalidInputError(
+            f"expected canvases (N, {CANVAS}, {CANVAS}) and truth (N, G, 3), got "
+            f"{canvases.shape} and {truth.shape}"
+        )
+    scene, slot = np.nonzero(truth[:, :, 0] >= 0)
+    rows = np.asarray(ANCHORS)[truth[scene, slot, 1]]
+    cols = np.asarray(ANCHORS)[truth[scene, slot, 2]]
+    offsets = np.arange(GARMENT)
+    windows = canvases[
+        scene[:, None, None],
+        (rows[:, None] + offsets)[:, :, None],
+        (cols[:, None] + offsets)[:, None, :],
+    ]
+    read = truth.copy()
+    if len(windows):
+        read[scene, slot, 0] = predict(cnn, images_to_tensor(np.ascontiguousarray(windows))).numpy()
+    return read
 
 
 def combination(classes) -> tuple[int, ...]:
