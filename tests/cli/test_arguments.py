@@ -54,27 +54,45 @@ def test_refused_values(parse, text, message):
         parse(text)
 
 
-def test_output_folder_is_created_expanded_and_checked(tmp_path, monkeypatch):
+def _parser_with(*types) -> valid.OneLineParser:
+    parser = valid.OneLineParser(prog="vislab test")
+    for index, parse in enumerate(types):
+        parser.add_argument(f"--out{index}", type=parse)
+    parser.add_argument("--epochs", type=valid.positive_int, default=1)
+    return parser
+
+
+def test_output_folder_is_made_only_when_every_option_is_valid(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    made = valid.output_folder("~/runs/one")
-    assert made == tmp_path / "runs" / "one" and made.is_dir()
+    parser = _parser_with(valid.output_folder, valid.output_file)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--out0", "~/runs/one", "--out1", "~/new/a.json", "--epochs", "0"])
+    assert list(tmp_path.iterdir()) == []  # a refused command leaves nothing behind
+    args = parser.parse_args(["--out0", "~/runs/one", "--out1", "~/new/a.json"])
+    assert args.out0 == tmp_path / "runs" / "one" and args.out0.is_dir()
+    assert (tmp_path / "new").is_dir() and not args.out1.exists()
+
+
+def test_output_folder_is_checked(tmp_path):
+    assert valid.output_folder(str(tmp_path / "a" / "b")) == tmp_path / "a" / "b"
+    assert not (tmp_path / "a").exists()  # made by the parser, once every option is valid
     (tmp_path / "file").write_text("x")
     with pytest.raises(argparse.ArgumentTypeError, match="exists and is not a folder"):
         valid.output_folder(str(tmp_path / "file"))
-    with pytest.raises(argparse.ArgumentTypeError, match="cannot create folder"):
+    with pytest.raises(argparse.ArgumentTypeError, match="cannot create folder .*file is not a"):
         valid.output_folder(str(tmp_path / "file" / "below"))
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
     if os.access(locked, os.W_OK):  # root writes anywhere: the check is then moot, not wrong
-        assert valid.output_folder(str(locked)) == locked
+        assert valid.output_folder(str(locked / "below")) == locked / "below"
     else:
-        with pytest.raises(argparse.ArgumentTypeError, match="is not writable"):
-            valid.output_folder(str(locked))
+        with pytest.raises(argparse.ArgumentTypeError, match="locked is not writable"):
+            valid.output_folder(str(locked / "below"))
 
 
 def test_build_folder_makes_its_parent_but_not_itself(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    target = valid.build_folder("~/data/my scenes")
+    target = _parser_with(valid.build_folder).parse_args(["--out0", "~/data/my scenes"]).out0
     assert target == tmp_path / "data" / "my scenes"
     assert (tmp_path / "data").is_dir() and not target.exists()  # a killed build leaves nothing
     (tmp_path / "file").write_text("x")
@@ -89,7 +107,7 @@ def test_build_folder_makes_its_parent_but_not_itself(tmp_path, monkeypatch):
 def test_output_file_suffix_and_parent(tmp_path):
     parse = valid.output_file_with_suffix(".png", ".html")
     assert parse(str(tmp_path / "new" / "g.HTML")) == tmp_path / "new" / "g.HTML"
-    assert (tmp_path / "new").is_dir()
+    (tmp_path / "new").mkdir()
     with pytest.raises(argparse.ArgumentTypeError, match="must end in .png or .html, not '.jpg'"):
         parse(str(tmp_path / "g.jpg"))
     with pytest.raises(argparse.ArgumentTypeError, match="is a folder, not a file"):

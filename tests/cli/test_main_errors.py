@@ -83,3 +83,19 @@ def test_a_usage_error_exits_2(capsys):
         cli_main.main(["paint"])
     assert exit_info.value.code == 2
     assert "'paint'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["gan", "train", "--out", "new dir/run", "--epochs", "-1"],
+        ["data", "build-scenes", "--out", "data/scenes", "--num-train", "0"],
+        ["caption", "sample", "--out", "new/g.png", "--checkpoint", "absent.pt"],
+    ],
+)
+def test_a_refused_command_leaves_no_folder_behind(argv, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main.main(argv)
+    assert exit_info.value.code == 2 and capsys.readouterr().err.startswith("vislab: error:")
+    assert list(tmp_path.iterdir()) == []

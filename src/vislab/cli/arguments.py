@@ -4,6 +4,10 @@ Each function here is an argparse `type=`: it turns the string into a value or r
 `argparse.ArgumentTypeError`, which argparse reports as `argument --epochs: ...`. Zero,
 negative and empty values are refused rather than read as "the default" or "all".
 `OneLineParser` prints such a parse error as one line, `vislab: error: ...`.
+
+The output types (`output_folder`, `output_file`, `build_folder`) only check that their
+folder can be made; `OneLineParser.parse_args` makes them once every option is valid, so a
+refused command (`--out new/run --epochs -1`) leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -15,12 +19,29 @@ from pathlib import Path
 
 from vislab.errors import InvalidInputError
 
+# The folders the output options of the command line being parsed need, in order.
+_needed_folders: list[Path] = []
+
 
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line on stderr (exit code 2), no usage dump."""
 
     def error(self, message: str):
         self.exit(2, f"vislab: error: {message} (see `{self.prog} --help`)\n")
+
+    def parse_args(self, args=None, namespace=None):
+        """Parse, then make the folders the output options need (subcommands are parsed by
+        `parse_known_args`, so this runs once, for the whole command line)."""
+        _needed_folders.clear()
+        parsed = super().parse_args(args, namespace)
+        folders = list(dict.fromkeys(_needed_folders))
+        _needed_folders.clear()
+        for folder in folders:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                self.error(f"cannot create folder {folder}: {error.strerror}")
+        return parsed
 
 
 def _integer(text: str) -> int:
@@ -99,44 +120,56 @@ def existing_folder(text: str) -> Path:
     return path
 
 
+def _need_folder(path: Path) -> None:
+    """Check that folder `path` is there or can be made (no file at its place or above it,
+    its nearest existing folder writable), and note it for `OneLineParser.parse_args`."""
+    for place in (path, *Path(os.path.abspath(path)).parents):
+        if not place.exists():
+            continue
+        if not place.is_dir():
+            raise argparse.ArgumentTypeError(
+                f"{path} exists and is not a folder"
+                if place == path
+                else f"cannot create folder {path}: {place} is not a folder"
+            )
+        if not os.access(place, os.W_OK | os.X_OK):
+            raise argparse.ArgumentTypeError(f"folder {place} is not writable")
+        break
+    _needed_folders.append(path)
+
+
 def output_folder(text: str) -> Path:
-    """A folder to write into (`~` expanded): created when missing, refused when it is a file
-    or not writable, so a long run does not fail at its first write."""
+    """A folder to write into (`~` expanded): made when missing (once every option is valid),
+    refused when it is a file or cannot be written, so a long run does not fail at its first
+    write."""
     path = Path(text).expanduser()
     if not text:
         raise argparse.ArgumentTypeError("expected a folder name, got an empty string")
-    if path.exists() and not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{path} exists and is not a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise argparse.ArgumentTypeError(f"cannot create folder {path}: {error.strerror}") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise argparse.ArgumentTypeError(f"folder {path} is not writable")
+    _need_folder(path)
     return path
 
 
 def build_folder(text: str) -> Path:
     """A folder a build puts in place when complete (`~` expanded): refused when it is a file,
-    its parent created and writable. The folder itself is not created here, so a build that is
+    its parent made and writable. The folder itself is not made here, so a build that is
     killed leaves nothing at its name."""
     path = Path(text).expanduser()
     if not text:
         raise argparse.ArgumentTypeError("expected a folder name, got an empty string")
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"{path} exists and is not a folder")
-    output_folder(str(path.absolute().parent))
+    _need_folder(Path(os.path.abspath(path)).parent)
     return path
 
 
 def output_file(text: str) -> Path:
-    """A file to write (`~` expanded): not a folder, its parent folder created and writable."""
+    """A file to write (`~` expanded): not a folder, its parent folder made and writable."""
     path = Path(text).expanduser()
     if not text or text.endswith(("/", os.sep)):
         raise argparse.ArgumentTypeError(f"expected a file name, got {text!r}")
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{path} is a folder, not a file")
-    output_folder(str(path.parent))
+    _need_folder(path.parent)
     return path
 
 
