@@ -54,7 +54,7 @@ class CheckpointEvery:
         """`30s`, `5min`, `1h` or `200it` -> CheckpointEvery; anything else is refused."""
         if isinstance(text, CheckpointEvery):
             return text
-        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|min|h|it)\s*", str(text))
+        match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(s|min|h|it)\s*", str(text))
         if not match or float(match.group(1)) <= 0:
             raise InvalidInputError(
                 f"--checkpoint-every {text!r}: give a time such as 30s, 5min or 1h, or a "

@@ -24,7 +24,12 @@ USAGE, ERROR = 2, 1
 # (argv, exit code, text the one stderr line must contain)
 CASES = [
     ("caption train --batch-size 0 --out run", USAGE, "argument --batch-size: must be a positive"),
-    ("caption train --learning-rate -1 --out run", USAGE, "argument --learning-rate: must be a"),
+    ("caption train --learning-rate -1 --out run", USAGE, "argument --learning-rate: must lie"),
+    ("caption train --learning-rate 1e300 --out run", USAGE, "--learning-rate: must lie above 0"),
+    ("caption train --checkpoint-every ٣it --out run", USAGE, "argument --checkpoint-every: give"),
+    ("caption train --out ~nosuchuserxyz/run", USAGE, "argument --out: cannot expand the ~"),
+    (f"caption train --out {'a' * 300}/run", USAGE, "File name too long"),
+    ("caption train --epochs 1_0 --out run", USAGE, "argument --epochs: expected a whole number"),
     ("caption train --epochs 0 --out run", USAGE, "argument --epochs: must be a positive"),
     ("caption train --epochs ten --out run", USAGE, "argument --epochs: expected a whole number"),
     ("caption train --lr-decay 1.5 --out run", USAGE, "argument --lr-decay: must lie above 0"),
@@ -45,6 +50,9 @@ CASES = [
     ("caption sample --checkpoint headless.pt --data coco", ERROR, "headless.pt"),
     ("caption sample --checkpoint junk.pt --max-length -1", USAGE, "argument --max-length"),
     ("caption sample --checkpoint junk.pt --beam-size 0", USAGE, "argument --beam-size"),
+    ("caption sample --checkpoint junk.pt --beam-size 999999", USAGE, "--beam-size: must be at"),
+    ("caption sample --checkpoint junk.pt --out new/c.png", ERROR, "junk.pt is not a readable"),
+    ("caption sample --checkpoint junk.pt --out .png", USAGE, "a name that starts with a dot"),
     ("caption sample --checkpoint junk.pt --num 0", USAGE, "argument --num: must be a positive"),
     ("caption sample --checkpoint junk.pt --out c.txt", USAGE, "argument --out: c.txt must end"),
     ("caption eval --data coco --baseline nearest-neighbour --max-images 0", USAGE, "--max-images"),
@@ -62,6 +70,7 @@ CASES = [
     ("data train-fmnist-judge --epochs 0", USAGE, "argument --epochs: must be a positive"),
     ("data train-fmnist-judge --out judge.pt", USAGE, "judge.pt must end in .safetensors"),
     ("data build-scenes --out scenes --num-train 0", USAGE, "argument --num-train: must be"),
+    ("data build-scenes --out new/scenes --num-train 99999999999", USAGE, "must be at most"),
     ("data build-scenes --out notes.txt", USAGE, "argument --out: notes.txt exists"),
     ("data build-scenes --out scenes --fmnist-dir absent", USAGE, "--fmnist-dir: folder not"),
     ("data build-scenes --out mine", ERROR, "mine is not empty and holds no finished build"),
@@ -97,6 +106,7 @@ CASES = [
         "argument --min-count",
     ),
     ("explain class tarantula --iterations 0", USAGE, "argument --iterations: must be a positive"),
+    ("explain class tarantula --iterations 1000000", USAGE, "--iterations: must be at most"),
     ("explain class ²", USAGE, "argument CLASS: '²' is not a class index"),
     ("explain class unicorn --model fmnist_cnn", ERROR, "unknown class name 'unicorn'"),
     ("explain class 5 --weights absent.pth", USAGE, "argument --weights: file not found"),
@@ -104,6 +114,7 @@ CASES = [
     ("explain saliency huge.png --model fmnist_cnn", ERROR, "huge.png: too many pixels"),
     ("explain saliency strip.png --model fmnist_cnn", ERROR, "strip.png: 4000x2 pixels"),
     ("explain saliency notes.txt --model fmnist_cnn", ERROR, "notes.txt: not a readable image"),
+    ("explain saliency notes.txt --model fmnist_cnn --out new/out", ERROR, "notes.txt: not a"),
     ("explain fool --target stingray --max-iterations 0", USAGE, "argument --max-iterations"),
     ("explain fool --target '' ", USAGE, "argument --target: expected a class name"),
     ("gan train --epochs 0 --out run", USAGE, "argument --epochs: must be a positive"),
@@ -115,12 +126,15 @@ CASES = [
     ("gan sample --checkpoint junk.pt", ERROR, "junk.pt is not a readable"),
     ("gan sample --checkpoint headless.pt", ERROR, "headless.pt"),
     ("gan sample --checkpoint junk.pt --num 0", USAGE, "argument --num: must be a positive"),
+    ("gan sample --checkpoint junk.pt --num 99999999", USAGE, "argument --num: must be at most"),
+    ("gan sample --checkpoint junk.pt --out a/b/grid.png", ERROR, "junk.pt is not a readable"),
     ("gan sample --checkpoint junk.pt --out grid.jpg", USAGE, "grid.jpg must end in .png"),
     ("gan eval --checkpoint junk.pt --num-samples 0", USAGE, "argument --num-samples"),
     ("gan eval --checkpoint junk.pt --device gpu", USAGE, "argument --device: unknown device"),
     ("demo --out notes.txt", USAGE, "argument --out: notes.txt exists and is not a folder"),
     ("demo --budget huge", USAGE, "argument --budget: invalid choice: 'huge'"),
     ("serve --workers 0", USAGE, "argument --workers"),
+    ("serve --host ''", USAGE, "argument --host: an empty address would listen on every"),
     ("paint", USAGE, "invalid choice: 'paint'"),
 ]
 
@@ -190,7 +204,9 @@ def _run(argv: list[str]) -> int:
 def test_bad_invocation_is_one_sentence(workdir, capsys, command, code, message):
     import shlex
 
+    before = set(workdir.rglob("*"))
     assert _run(shlex.split(command)) == code
+    assert set(workdir.rglob("*")) == before, "a refused command left files or folders behind"
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1, captured.err

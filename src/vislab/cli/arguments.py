@@ -19,8 +19,10 @@ from pathlib import Path
 
 from vislab.errors import InvalidInputError
 
-# The folders the output options of the command line being parsed need, in order.
+# The folders the output options of the command line being parsed need, in order, and the
+# ones the parse then made (deepest last), which `remove_made_folders` takes back.
 _needed_folders: list[Path] = []
+_made_folders: list[Path] = []
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -33,20 +35,35 @@ class OneLineParser(argparse.ArgumentParser):
         """Parse, then make the folders the output options need (subcommands are parsed by
         `parse_known_args`, so this runs once, for the whole command line)."""
         _needed_folders.clear()
+        _made_folders.clear()
         parsed = super().parse_args(args, namespace)
         folders = list(dict.fromkeys(_needed_folders))
         _needed_folders.clear()
         for folder in folders:
+            missing = [p for p in (folder, *folder.absolute().parents) if not p.exists()]
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as error:
+                remove_made_folders()
                 self.error(f"cannot create folder {folder}: {error.strerror}")
+            _made_folders.extend(reversed(missing))
         return parsed
+
+
+def remove_made_folders() -> None:
+    """Remove the folders the last parse made that are still empty (a command that failed
+    leaves no empty folder behind); what a command wrote into them stays."""
+    for folder in reversed(_made_folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass  # not empty (or gone): it is kept
+    _made_folders.clear()
 
 
 def _integer(text: str) -> int:
     try:
-        if not text.isascii():  # int() would read other scripts' digits too
+        if not text.isascii() or "_" in text:  # int() reads other scripts' digits, and 1_000
             raise ValueError(text)
         return int(text.strip(), 10)
     except ValueError:
@@ -92,12 +109,45 @@ probability = _bounded(_finite, lambda x: 0 <= x <= 1, "must lie between 0 and 1
 open_fraction = _bounded(
     _finite, lambda x: 0 < x < 1, "must lie strictly between 0 and 1", "0 < x < 1"
 )
+# Upper bounds where a larger value only exhausts memory or time (or overflows float32).
+learning_rate = _bounded(
+    _finite, lambda x: 0 < x <= 10, "must lie above 0 and at most 10", "0 < x <= 10"
+)
+beam_size = _bounded(
+    positive_int, lambda n: n <= 100, "must be at most 100", "1 <= n <= 100 (1: greedy)"
+)
+scene_count = _bounded(
+    positive_int, lambda n: n <= 1_000_000, "must be at most 1,000,000", "1 <= n <= 1,000,000"
+)
+sample_count = _bounded(
+    positive_int, lambda n: n <= 10_000, "must be at most 10,000", "1 <= n <= 10,000"
+)
+iterations = _bounded(
+    positive_int, lambda n: n <= 100_000, "must be at most 100,000", "1 <= n <= 100,000"
+)
 # A multiplier per epoch; 1 is no decay.
 decay_factor = _bounded(
     _finite, lambda x: 0 < x <= 1, "must lie above 0 and at most 1", "0 < x <= 1"
 )
 
 
+def _path_type(parse):
+    """A path type whose system errors (an unknown `~user`, a name too long for the file
+    system) are refused as the option's error, not raised."""
+
+    def check(text: str):
+        try:
+            return parse(text)
+        except RuntimeError:  # Path.expanduser: no home folder for `~user`
+            raise argparse.ArgumentTypeError(f"cannot expand the ~ in {text!r}") from None
+        except OSError as error:
+            raise argparse.ArgumentTypeError(f"{text!r}: {error.strerror}") from None
+
+    check.__name__, check.__doc__ = parse.__name__, parse.__doc__
+    return check
+
+
+@_path_type
 def existing_file(text: str) -> Path:
     """A path (`~` expanded) that names an existing regular file."""
     path = Path(text).expanduser()
@@ -110,6 +160,7 @@ def existing_file(text: str) -> Path:
     return path
 
 
+@_path_type
 def existing_folder(text: str) -> Path:
     """A path (`~` expanded) that names an existing folder."""
     path = Path(text).expanduser()
@@ -138,6 +189,7 @@ def _need_folder(path: Path) -> None:
     _needed_folders.append(path)
 
 
+@_path_type
 def output_folder(text: str) -> Path:
     """A folder to write into (`~` expanded): made when missing (once every option is valid),
     refused when it is a file or cannot be written, so a long run does not fail at its first
@@ -149,6 +201,7 @@ def output_folder(text: str) -> Path:
     return path
 
 
+@_path_type
 def build_folder(text: str) -> Path:
     """A folder a build puts in place when complete (`~` expanded): refused when it is a file,
     its parent made and writable. The folder itself is not made here, so a build that is
@@ -162,6 +215,7 @@ def build_folder(text: str) -> Path:
     return path
 
 
+@_path_type
 def output_file(text: str) -> Path:
     """A file to write (`~` expanded): not a folder, its parent folder made and writable."""
     path = Path(text).expanduser()
@@ -179,13 +233,39 @@ def output_file_with_suffix(*suffixes: str):
     def parse(text: str) -> Path:
         path = output_file(text)
         if path.suffix.lower() not in suffixes:
+            wanted = f"{path} must end in {' or '.join(suffixes)}"
             raise argparse.ArgumentTypeError(
-                f"{path} must end in {' or '.join(suffixes)}, not {path.suffix or 'nothing'!r}"
+                f"{wanted}, not {path.suffix!r}"
+                if path.suffix
+                else f"{wanted} (a name that starts with a dot has no suffix)"
+                if path.name.startswith(".")
+                else f"{wanted}; it has no suffix"
             )
         return path
 
     parse.__name__ = "output_file"
     return parse
+
+
+def checkpoint_every(text: str) -> str:
+    """`30s`, `5min`, `1h` or `200it` (vislab.run_guard.CheckpointEvery), kept as written."""
+    from vislab.run_guard import CheckpointEvery
+
+    try:
+        CheckpointEvery.parse(text)
+    except InvalidInputError as error:
+        raise argparse.ArgumentTypeError(str(error).split(": ", 1)[1]) from None
+    return text
+
+
+def host(text: str) -> str:
+    """An address to listen on; an empty one (every interface, to uvicorn) must be said as
+    0.0.0.0."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "an empty address would listen on every interface; give 0.0.0.0 to mean that"
+        )
+    return text.strip()
 
 
 def device(text: str) -> str:

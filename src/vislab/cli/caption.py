@@ -72,9 +72,7 @@ def register(groups) -> None:
     )
     train.add_argument("--epochs", type=valid.positive_int, default=10)
     train.add_argument("--batch-size", type=valid.positive_int, default=100)
-    train.add_argument(
-        "--learning-rate", type=valid.positive_float, help="default: the model's own"
-    )
+    train.add_argument("--learning-rate", type=valid.learning_rate, help="default: the model's own")
     train.add_argument(
         "--lr-decay",
         type=valid.decay_factor,
@@ -96,6 +94,7 @@ def register(groups) -> None:
     train.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     train.add_argument(
         "--checkpoint-every",
+        type=valid.checkpoint_every,
         default="5min",
         help="also write OUT/last.pt within an epoch this often: 30s, 5min, 1h or 200it",
     )
@@ -116,7 +115,7 @@ def register(groups) -> None:
     )
     sample.add_argument("--split", choices=["train", "val"], default="val")
     sample.add_argument("--num", type=valid.positive_int, default=8)
-    sample.add_argument("--beam-size", type=valid.positive_int, default=3)
+    sample.add_argument("--beam-size", type=valid.beam_size, default=3)
     sample.add_argument(
         "--max-length",
         type=valid.positive_int,

@@ -115,9 +115,7 @@ def _register_eval(caption) -> None:
         help="score the nearest-neighbour baseline instead (Devlin et al. 2015)",
     )
     parser.add_argument("--data", required=True, help="the coco_captioning folder")
-    parser.add_argument(
-        "--beam-size", type=valid.positive_int, default=1, help="1 = greedy decoding"
-    )
+    parser.add_argument("--beam-size", type=valid.beam_size, default=1, help="1 = greedy decoding")
     parser.add_argument(
         "--length-penalty",
         type=valid.non_negative_float,
@@ -155,8 +153,8 @@ def _register_builders(data) -> None:
     )
     scenes.add_argument("--out", type=valid.build_folder, required=True, help="folder to write")
     scenes.add_argument("--seed", type=valid.seed, default=0)
-    scenes.add_argument("--num-train", type=valid.positive_int, default=20_000)
-    scenes.add_argument("--num-val", type=valid.positive_int, default=2_000)
+    scenes.add_argument("--num-train", type=valid.scene_count, default=20_000)
+    scenes.add_argument("--num-val", type=valid.scene_count, default=2_000)
     scenes.add_argument(
         "--fmnist-dir", type=valid.existing_folder, help="folder with the Fashion-MNIST IDX files"
     )

@@ -53,7 +53,7 @@ def register(groups) -> None:
     )
     parser.add_argument("--epochs", type=valid.positive_int, default=6)
     parser.add_argument("--batch-size", type=valid.positive_int, default=128)
-    parser.add_argument("--learning-rate", type=valid.positive_float, default=3e-3)
+    parser.add_argument("--learning-rate", type=valid.learning_rate, default=3e-3)
     parser.add_argument(
         "--max-train", type=valid.positive_int, help="use only the first N training images"
     )

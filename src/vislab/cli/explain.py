@@ -121,7 +121,7 @@ def register(groups) -> None:
         metavar="CLASS",
         help="class index or name (tarantula, 76)",
     )
-    p.add_argument("--iterations", type=valid.positive_int, default=100)
+    p.add_argument("--iterations", type=valid.iterations, default=100)
     p.add_argument("--seed", type=valid.seed, default=0)
     _common(p)
     p.set_defaults(handler=_class)

@@ -167,6 +167,7 @@ def _register_train(gan) -> None:
     )
     train.add_argument(
         "--checkpoint-every",
+        type=valid.checkpoint_every,
         default="5min",
         help="also write OUT/last.pt within an epoch this often: 30s, 5min, 1h or 200it",
     )
@@ -176,7 +177,7 @@ def _register_train(gan) -> None:
     train.add_argument(
         "--batch-size", type=valid.positive_int, default=128, help="global batch (default 128)"
     )
-    train.add_argument("--learning-rate", type=valid.positive_float, default=1e-3)
+    train.add_argument("--learning-rate", type=valid.learning_rate, default=1e-3)
     train.add_argument(
         "--num-train",
         type=valid.positive_int,
@@ -191,7 +192,7 @@ def _register_sample_and_eval(gan) -> None:
     sample = gan.add_parser("sample", help="draw a grid of samples from a checkpoint")
     sample.add_argument("--checkpoint", type=valid.existing_file, required=True)
     sample.add_argument(
-        "--num", type=valid.positive_int, default=64, help="number of samples (default 64)"
+        "--num", type=valid.sample_count, default=64, help="number of samples (default 64)"
     )
     sample.add_argument(
         "--interpolate",
@@ -212,7 +213,7 @@ def _register_sample_and_eval(gan) -> None:
         help="FID, KID, precision/recall/density/coverage and a memorisation check, each "
         "beside the real-vs-real floor",
         description="Scores NUM_SAMPLES generated images against the test split in the feature "
-        "space of the project's Fashion-MNIST CNN (not Inception): FID with a 95%% bootstrap "
+        "space of the project's Fashion-MNIST CNN (not Inception): FID with a 95% bootstrap "
         "interval, unbiased KID, precision/recall/density/coverage (k=5), the CNN's class "
         "balance and each sample's nearest training images; beside each, held-out real "
         "training images score the floor. Prints the table; writes OUT/evaluation.json, "

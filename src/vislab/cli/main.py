@@ -21,7 +21,7 @@ from pathlib import Path
 
 from vislab import __version__
 from vislab.cli import caption, caption_eval, data, demo, explain, gan, info, serve
-from vislab.cli.arguments import OneLineParser
+from vislab.cli.arguments import OneLineParser, remove_made_folders
 from vislab.errors import RunInterrupted, VislabError
 
 GROUPS = {
@@ -106,6 +106,14 @@ def main(argv: list[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
+    code = _run(handler, args)
+    if code != 0:
+        remove_made_folders()
+    return code
+
+
+def _run(handler, args) -> int:
+    """The command's exit code; every failure is one line on stderr."""
     try:
         code = handler(args)
     except RunInterrupted as error:
