@@ -249,3 +249,9 @@ def test_novel_combinations_never_occur_in_train(idx_dir, cnn, tmp_path):
     assert manifest["num_novel_val"] == int(data["val_novel"].sum())
     with pytest.raises(InvalidInputError, match="novel_fraction"):
         held_out_combinations(1.0, np.random.default_rng(0))
+
+
+def test_a_combination_that_cannot_be_avoided_is_refused_not_redrawn_forever():
+    images = np.zeros((4, 28, 28), dtype=np.uint8)
+    with pytest.raises(InvalidInputError, match="held-out class combinations"):
+        sample_scenes(images, 5, np.random.default_rng(0), accept=lambda chosen: len(chosen) < 2)

@@ -63,6 +63,9 @@ CELLS = [(row, col) for row in range(3) for col in range(3)]
 GRID_PCA_DIM = 64
 NUM_CLASSES = 10
 MAX_GARMENTS = 3
+# Draws of a train scene's garments before its held-out combinations are deemed unavoidable
+# (at the default 20% held out, 1 in 5 draws is redrawn).
+MAX_REDRAWS = 10_000
 
 
 def _apart(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -108,8 +111,15 @@ def sample_scenes(
         count = int(rng.integers(1, 4))
         layout = LAYOUTS[count][int(rng.integers(len(LAYOUTS[count])))]
         chosen = rng.integers(len(images), size=count).tolist()
-        while accept is not None and not accept(chosen):
+        for _ in range(MAX_REDRAWS):
+            if accept is None or accept(chosen):
+                break
             chosen = rng.integers(len(images), size=count).tolist()
+        else:
+            raise InvalidInputError(
+                f"no {count}-garment scene avoids the held-out class combinations in "
+                f"{MAX_REDRAWS:,} draws; hold out fewer (a lower --novel-fraction)"
+            )
         jitter = rng.integers(-JITTER, JITTER + 1, size=(count, 2))
         brightness = rng.uniform(0.6, 1.0, size=count)
         for (row, col), index, (dy, dx), scale in zip(
