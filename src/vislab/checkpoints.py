@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -79,7 +80,16 @@ def save_checkpoint(path: str | os.PathLike, kind: str, payload: dict) -> Path:
         ) from error
 
 
-def _first_line(error: BaseException) -> str:
+def load_plain(path: str | os.PathLike, **options):
+    """torch.load(path, weights_only=True, **options), without the warning torch prints about
+    the pickle protocol of a file it may then refuse: the refusal is what the user is told."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*pickle protocol", category=UserWarning)
+        return torch.load(path, weights_only=True, **options)
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's text, at most 160 characters (torch's can run to KBs)."""
     text = str(error).strip().splitlines()
     line = text[0] if text else type(error).__name__
     return line if len(line) <= 160 else line[:157] + "..."
@@ -110,10 +120,10 @@ def read_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
     """Any vislab checkpoint, checked for the tag, the version and plain content only."""
     path = Path(path)
     try:
-        state = torch.load(path, map_location=device, weights_only=True)
+        state = load_plain(path, map_location=device)
     except Exception as error:  # truncated, foreign or pickled objects: torch raises many kinds
         raise CorruptFileError(
-            f"{path} is not a readable vislab checkpoint ({_first_line(error)})"
+            f"{path} is not a readable vislab checkpoint ({first_line(error)})"
         ) from error
     if not isinstance(state, dict) or not isinstance(state.get("format"), str):
         raise CorruptFileError(f"{path} is not a vislab checkpoint (it has no format tag)")
@@ -169,4 +179,4 @@ def checkpoint_errors(path: str | os.PathLike) -> Iterator[None]:
     except InvalidInputError as error:  # e.g. a config in the file that vislab refuses
         raise CorruptFileError(f"{path}: {error}") from error
     except BAD_CONTENT as error:
-        raise CorruptFileError(f"{path} does not fit this run ({_first_line(error)})") from error
+        raise CorruptFileError(f"{path} does not fit this run ({first_line(error)})") from error

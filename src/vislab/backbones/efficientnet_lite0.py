@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from vislab.backbones.classifier import ImageClassifier
+from vislab.checkpoints import first_line, load_plain
 from vislab.class_names import imagenet_class_names
 from vislab.errors import CorruptFileError, DataNotFoundError
 
@@ -71,10 +72,9 @@ def load_efficientnet_lite(
         )
     model = build_efficientnet_lite(name.replace("_", "-"))
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        model.load_state_dict(state)
+        model.load_state_dict(load_plain(path, map_location="cpu"))
     except Exception as error:  # torch raises several types; name the file for the user
-        raise CorruptFileError(f"{path}: not {label} weights ({error})") from error
+        raise CorruptFileError(f"{path}: not {label} weights ({first_line(error)})") from error
     model.to(device)
 
     def features(x: torch.Tensor) -> torch.Tensor:

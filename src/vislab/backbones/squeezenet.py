@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vislab.backbones.classifier import ImageClassifier
+from vislab.checkpoints import first_line, load_plain
 from vislab.class_names import imagenet_class_names
 from vislab.errors import CorruptFileError, DataNotFoundError
 
@@ -111,9 +112,11 @@ def load_squeezenet1_1(
         )
     model = build_squeezenet1_1()
     try:
-        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        model.load_state_dict(load_plain(path, map_location="cpu"))
     except Exception as error:  # torch raises several types; name the file for the user
-        raise CorruptFileError(f"{path}: not SqueezeNet 1.1 weights ({error})") from error
+        raise CorruptFileError(
+            f"{path}: not SqueezeNet 1.1 weights ({first_line(error)})"
+        ) from error
     model.to(device)
 
     def features(x: torch.Tensor) -> torch.Tensor:

@@ -16,9 +16,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-
 from vislab.captioning import CAPTIONERS
+from vislab.checkpoints import load_plain
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +62,7 @@ class Catalog:
 def checkpoint_kind(path: Path, mtime_ns: int) -> str | None:
     """ "gan", "captioner" or None (not a checkpoint of either), from the file's tags."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        state = load_plain(path, map_location="cpu", mmap=True)
     except Exception as error:  # any unreadable file is simply not a run
         logger.info("skipping %s: %s", path, error)
         return None
