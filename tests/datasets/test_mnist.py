@@ -63,6 +63,23 @@ def test_labels_must_be_digits(tiny_idx_dir):
         load_mnist_format(tiny_idx_dir, "test")
 
 
+@pytest.mark.parametrize(
+    "labels", [np.full(2, -1, np.int8), np.array([2.7, 1.0], np.float32)], ids=["int8", "float"]
+)
+def test_labels_must_be_unsigned_bytes(tmp_path, labels):
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", np.zeros((2, 28, 28), np.uint8))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels)
+    with pytest.raises(CorruptFileError, match="labels must be unsigned bytes"):
+        load_mnist_format(tmp_path, "test")
+
+
+def test_a_split_without_images_is_refused(tmp_path):
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", np.zeros((0, 28, 28), np.uint8))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.zeros(0, np.uint8))
+    with pytest.raises(CorruptFileError, match="holds no images"):
+        load_mnist_format(tmp_path, "test")
+
+
 def test_real_fashion_mnist_from_debian(monkeypatch):
     monkeypatch.delenv("VISLAB_DATA_DIR", raising=False)
     if not DEBIAN_FOLDER.is_dir():

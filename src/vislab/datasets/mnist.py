@@ -108,6 +108,10 @@ def load_mnist_format(
         raise CorruptFileError(
             f"{label_path}: {labels.shape} labels do not match {len(images)} images in {image_path}"
         )
-    if labels.size and labels.max() > 9:
+    if not len(images):
+        raise CorruptFileError(f"{image_path} holds no images")
+    if labels.dtype != np.uint8:  # the format's labels are unsigned bytes (a class 0..9)
+        raise CorruptFileError(f"{label_path}: labels must be unsigned bytes, are {labels.dtype}")
+    if labels.max() > 9:
         raise CorruptFileError(f"{label_path}: label {labels.max()} outside 0..9")
     return images, labels.astype(np.int64)

@@ -87,6 +87,10 @@ def open_image(data: IO[bytes] | str | os.PathLike, source: object) -> Image.Ima
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
         if isinstance(error, InvalidInputError | CorruptFileError):
             raise
+        if isinstance(error, UnidentifiedImageError):  # its text names a BytesIO, not the file
+            raise CorruptFileError(
+                f"{source}: not a readable image (no format Pillow reads)"
+            ) from error
         raise CorruptFileError(f"{source}: not a readable image ({error})") from error
 
 

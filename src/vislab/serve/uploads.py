@@ -90,7 +90,11 @@ def _check_pixels(path: Path) -> None:
     try:
         with Image.open(path) as image:
             width, height = image.size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+    except UnidentifiedImageError as error:
+        raise CorruptFileError(
+            "the upload is not a readable image (no format Pillow reads)"
+        ) from error
+    except (OSError, SyntaxError, ValueError) as error:
         raise CorruptFileError(f"the upload is not a readable image ({error})") from error
     except Image.DecompressionBombError as error:
         raise InvalidInputError(f"the upload has too many pixels ({error})") from error
