@@ -9,10 +9,17 @@ import h5py
 import numpy as np
 import pytest
 
-from vislab.datasets.coco import CAPTIONS_FILE, VOCAB_FILE, features_file, load_coco_data
+from vislab.datasets.coco import (
+    CAPTIONS_FILE,
+    VOCAB_FILE,
+    features_file,
+    load_coco_data,
+    require_training_data,
+)
 from vislab.datasets.coco import write_coco_data as write
+from vislab.datasets.grid_data import write_grid_data
 from vislab.datasets.hdf5_reading import Hdf5File
-from vislab.errors import CorruptFileError
+from vislab.errors import CorruptFileError, InvalidInputError
 
 WORDS = ["<NULL>", "<START>", "<END>", "<UNK>", "a", "cat"]
 
@@ -123,6 +130,42 @@ def test_features_rows_must_match_the_url_list(folder):
         h5["features"] = np.zeros((5, 4), np.float32)
     with pytest.raises(CorruptFileError, match="val2014_urls.txt lists 2 urls but .* 5 feature"):
         load_coco_data(folder)
+
+
+def test_train_and_val_features_must_have_one_size(folder):
+    with h5py.File(folder / features_file("val", True), "w") as h5:
+        h5["features"] = np.zeros((2, 7), np.float32)
+    with pytest.raises(CorruptFileError, match=r"differ in size \(\(4,\) and \(7,\)"):
+        load_coco_data(folder)
+
+
+def test_train_and_val_grids_must_have_one_shape(folder):
+    write_grid_data(folder, {"train": np.zeros((3, 9, 2)), "val": np.zeros((2, 4, 2))})
+    with pytest.raises(CorruptFileError, match="grid features differ in shape"):
+        load_coco_data(folder)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        ({"val_captions": np.zeros((0, 5), np.int64), "val_image_idxs": np.zeros(0, np.int64)},
+         InvalidInputError, "the val split holds no captions"),
+        ({"train_captions": np.zeros((3, 5), np.int64)}, CorruptFileError, "must begin with"),
+    ],
+)  # fmt: skip
+def test_training_needs_captions_that_start_right(folder, change, error, message):
+    _rewrite_captions(folder, **change)
+    with pytest.raises(error, match=message):
+        require_training_data(load_coco_data(folder), folder)
+
+
+def test_training_needs_finite_features(folder):
+    with h5py.File(folder / features_file("train", True), "w") as h5:
+        h5["features"] = np.full((3, 4), np.nan, np.float32)
+    with pytest.raises(CorruptFileError, match="train_features hold NaN"):
+        require_training_data(load_coco_data(folder), folder)
+    data = load_coco_data(folder)
+    require_training_data({**data, "train_features": np.zeros((3, 4), np.float32)}, folder)
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from vislab.captioning.numpy_attention_lstm import ATTENTION_LSTM, AttentionCapt
 from vislab.captioning.numpy_rnn import CaptioningRNN
 from vislab.captioning.numpy_solver import CaptioningSolver, fitted_params, read_checkpoint
 from vislab.checkpoints import checkpoint_errors
-from vislab.datasets.coco import load_coco_data
+from vislab.datasets.coco import load_coco_data, require_training_data
 from vislab.datasets.grid_data import require_grid_features
 from vislab.errors import InvalidInputError
 from vislab.numpy_nn.blas_threads import blas_threads as limit_blas_threads
@@ -123,6 +123,7 @@ def train_numpy_captioner(
     seed_everything(seed)  # the numpy model draws from `rng`; torch's state is kept the same
     rng = np.random.default_rng(seed)
     data = load_coco_data(data_dir, max_train=max_train, rng=rng)
+    require_training_data(data, data_dir)
     if cell_type == ATTENTION_LSTM:  # the solver reads `*_features`: give it the grid
         require_grid_features(data, data_dir, cell_type)
         data = {**data, "train_features": data["train_grid_features"]}

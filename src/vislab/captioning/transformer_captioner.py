@@ -22,7 +22,7 @@ from vislab.captioning.caption_runs import coco_fingerprint, write_caption_histo
 from vislab.captioning.transformer import FEEDFORWARD_DIM, CaptioningTransformer
 from vislab.captioning.transformer_solver import FORMAT, CaptioningSolverTransformer
 from vislab.checkpoints import checkpoint_errors, load_checkpoint
-from vislab.datasets.coco import load_coco_data
+from vislab.datasets.coco import load_coco_data, require_training_data
 from vislab.datasets.grid_data import require_grid_features, square_grid
 from vislab.errors import InvalidInputError
 from vislab.run_guard import DEFAULT_CHECKPOINT_EVERY, CheckpointEvery
@@ -88,6 +88,7 @@ def train_transformer_captioner(
     try:
         seed_everything(seed)
         data = load_coco_data(data_dir, max_train=max_train, rng=np.random.default_rng(seed))
+        require_training_data(data, data_dir)
         if grid:  # the solver reads `*_features`: give it the grid
             require_grid_features(data, data_dir, "transformer-grid")
             data = {**data, "train_features": data["train_grid_features"]}

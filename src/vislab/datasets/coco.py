@@ -159,6 +159,12 @@ def load_coco_data(
             folder / features_file(split, pca_features), urls=urls
         )
         _check_loaded(folder, split, data)
+    widths = {split: data[f"{split}_features"].shape[1:] for split in SPLITS}
+    if all(len(data[f"{split}_features"]) for split in SPLITS) and len(set(widths.values())) > 1:
+        raise CorruptFileError(
+            f"{folder}: the train and val features differ in size ({widths['train']} and "
+            f"{widths['val']} per image); both splits must come from one extractor and PCA"
+        )
     read_grid_data(folder, data)
     if max_train is not None:
         if max_train < 1:
@@ -184,6 +190,25 @@ def _check_loaded(folder: Path, split: str, data: dict) -> None:
             f"{folder / CAPTIONS_FILE}: {split}_captions hold word ids outside the "
             f"{vocab_size}-word vocabulary of {VOCAB_FILE}"
         )
+
+
+def require_training_data(data: dict, data_dir) -> None:
+    """Refuse data a captioner cannot be trained on: a split without captions, caption rows
+    that do not begin with <START>, or features that are not finite (which would surface as a
+    diverging loss)."""
+    start = data["word_to_idx"]["<START>"]
+    for split in SPLITS:
+        captions = data[f"{split}_captions"]
+        if not len(captions):
+            raise InvalidInputError(f"{data_dir}: the {split} split holds no captions to train on")
+        if not (captions[:, 0] == start).all():
+            raise CorruptFileError(
+                f"{data_dir}: {split} caption rows must begin with <START> "
+                f"(row {int(np.argmax(captions[:, 0] != start))} does not)"
+            )
+        for name in (f"{split}_features", f"{split}_grid_features"):
+            if name in data and not np.isfinite(data[name]).all():
+                raise CorruptFileError(f"{data_dir}: {name} hold NaN or infinite values")
 
 
 def sample_coco_minibatch(

@@ -65,6 +65,13 @@ def read_grid_data(folder: Path, data: dict) -> None:
                     f"got {grid.shape}"
                 )
             data[f"{split}_grid_features"] = grid
+    shapes = {split: data[f"{split}_grid_features"].shape[1:] for split in SPLITS
+              if f"{split}_grid_features" in data}  # fmt: skip
+    if len(set(shapes.values())) > 1:
+        raise CorruptFileError(
+            f"{folder}: the train and val grid features differ in shape ({shapes['train']} and "
+            f"{shapes['val']} cells x features per image); {REBUILD_HINT}"
+        )
     path = folder / TRUTH_FILE
     if path.is_file():
         _read_truth(path, data)
