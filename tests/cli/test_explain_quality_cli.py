@@ -51,6 +51,6 @@ def test_robustness_and_judge_write_png_and_html(tmp_path, monkeypatch):
 def test_bad_options_are_one_sentence(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["explain", "robustness", "--num", "2", "--epsilons", "8", "2"]) != 0
-    assert "increasing" in capsys.readouterr().err
+    assert "--epsilons must increase" in capsys.readouterr().err
     assert main(["explain", "sanity", "--model", "efficientnet_lite0", "--num", "30"]) != 0
     assert "25 ImageNet images" in capsys.readouterr().err

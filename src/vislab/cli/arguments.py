@@ -125,6 +125,10 @@ sample_count = _bounded(
 iterations = _bounded(
     positive_int, lambda n: n <= 100_000, "must be at most 100,000", "1 <= n <= 100,000"
 )
+# A perturbation budget in pixel levels of 255.
+pixel_level = _bounded(
+    _finite, lambda x: 0 < x <= 255, "must lie above 0 and at most 255", "0 < x <= 255"
+)
 # A multiplier per epoch; 1 is no decay.
 decay_factor = _bounded(
     _finite, lambda x: 0 < x <= 1, "must lie above 0 and at most 1", "0 < x <= 1"

@@ -4,6 +4,7 @@ explanation-quality studies as PNG figures with an HTML page of their tables."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 from vislab.backbones.registry import BACKBONES, load_backbone
@@ -62,9 +63,13 @@ def _sanity(args) -> None:
 
 
 def _robustness(args) -> None:
+    levels = args.epsilons
+    if any(b <= a for a, b in pairwise(levels)):
+        given = " ".join(f"{level:g}" for level in levels)
+        raise InvalidInputError(f"--epsilons must increase from budget to budget, got {given}")
     classifier = load_backbone(args.model, weights=args.weights)
     X, y = _images(classifier, args.num)
-    epsilons = [level / 255 for level in args.epsilons]
+    epsilons = [level / 255 for level in levels]
     curve = robustness_curve(classifier, X, y, epsilons, args.restarts, args.iterations)
     out = Path(args.out).resolve()  # the page links its figures relative to itself
     section = robustness_section(out, [curve], None)
@@ -74,6 +79,12 @@ def _robustness(args) -> None:
 def _judge(args) -> None:
     model = load_backbone(args.model, weights=args.weights)
     judge = load_backbone(args.judge)
+    if judge.class_names != model.class_names or judge.channels != model.channels:
+        raise InvalidInputError(
+            f"--judge {args.judge} cannot judge {args.model}'s images: the two networks name "
+            "different classes or read different images (pick a judge trained on the same "
+            "data set, e.g. efficientnet_lite1 for an ImageNet model, fmnist_judge for fmnist_cnn)"
+        )
     targets = [model.class_index(t) for t in args.targets]
     judged = judged_class_visualizations(
         model, judge, targets, args.seeds, args.course_iterations, args.fourier_iterations
@@ -128,7 +139,7 @@ def register_quality(explain, image_help: str, read_inputs: Callable) -> None:
     p.add_argument(
         "--epsilons",
         nargs="+",
-        type=valid.positive_float,
+        type=valid.pixel_level,
         default=[1, 2, 4, 8, 16],
         help="increasing budgets in pixel levels of 255 (default 1 2 4 8 16)",
     )

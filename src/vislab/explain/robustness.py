@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import torch
 import torch.nn.functional as F
@@ -48,7 +49,7 @@ def robustness_curve(
     each budget of `epsilons` (increasing, pixel units), `restarts` attacks per budget."""
     classifier = require_classifier(classifier, "robustness_curve")
     ladder = [float(e) for e in epsilons]
-    if not ladder or any(e <= 0 for e in ladder) or ladder != sorted(ladder):
+    if not ladder or ladder[0] <= 0 or any(b <= a for a, b in pairwise(ladder)):
         raise InvalidInputError(f"epsilons must be positive and increasing, got {ladder}")
     if restarts < 1 or iterations < 1 or batch_size < 1:
         raise InvalidInputError("restarts, iterations and batch_size must be at least 1")
