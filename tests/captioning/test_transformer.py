@@ -180,3 +180,12 @@ def test_feed_forward_width_is_the_courses_2048_unless_chosen_and_is_kept_in_the
 def test_a_feed_forward_width_below_one_is_refused_naming_it(width):
     with pytest.raises(InvalidInputError, match=f"feedforward_dim must be at least 1, got {width}"):
         small_model(feedforward_dim=width)
+
+
+@pytest.mark.parametrize(("wordvec_dim", "num_heads"), [(16, 3), (15, 3), (16, 0)])
+def test_widths_the_heads_cannot_split_are_refused(wordvec_dim, num_heads):
+    with pytest.raises(InvalidInputError, match="must be even and a multiple of num_heads"):
+        CaptioningTransformer(
+            WORD_TO_IDX, input_dim=20, wordvec_dim=wordvec_dim, num_heads=num_heads
+        )
+    assert CaptioningTransformer(WORD_TO_IDX, input_dim=20, wordvec_dim=6, num_heads=3)

@@ -134,6 +134,11 @@ class CaptioningTransformer(nn.Module):
         super().__init__()
         if feedforward_dim < 1:
             raise InvalidInputError(f"feedforward_dim must be at least 1, got {feedforward_dim}")
+        if num_heads < 1 or wordvec_dim % num_heads or wordvec_dim % 2:  # sinusoids pair up
+            raise InvalidInputError(
+                f"wordvec_dim ({wordvec_dim}) must be even and a multiple of num_heads "
+                f"({num_heads})"
+            )
         self.word_to_idx = dict(word_to_idx)
         self.config = {
             "input_dim": input_dim,

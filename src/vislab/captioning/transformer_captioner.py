@@ -181,12 +181,16 @@ class TransformerCaptioner:
             )
             if features.shape[1:] != (cells, expected):
                 raise InvalidInputError(
-                    f"features must be (N, {cells}, {expected}), got {features.shape}"
+                    f"this captioner was trained on grid features (N, {cells}, {expected}), "
+                    f"these are {features.shape}; use the data folder it was trained on"
                 )
             return self.model.sample(features, max_length, beam_size, **decoding)
         expected = self.model.config["input_dim"]
         if features.ndim != 2 or features.shape[1] != expected:
-            raise InvalidInputError(f"features must be (N, {expected}), got {features.shape}")
+            raise InvalidInputError(
+                f"this captioner was trained on features (N, {expected}), these are "
+                f"{features.shape}; use the data folder it was trained on"
+            )
         return self.model.sample(features, max_length, beam_size, **decoding)
 
 

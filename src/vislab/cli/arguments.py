@@ -119,6 +119,13 @@ beam_size = _bounded(
 scene_count = _bounded(
     positive_int, lambda n: n <= 1_000_000, "must be at most 1,000,000", "1 <= n <= 1,000,000"
 )
+train_scene_count = _bounded(
+    scene_count, lambda n: n >= 2, "must be at least 2", "2 <= n <= 1,000,000"
+)
+resamples = _bounded(positive_int, lambda n: n >= 2, "must be at least 2", "n >= 2 (a bootstrap)")
+held_out_fraction = _bounded(
+    _finite, lambda x: 0 <= x < 1, "must lie in [0, 1)", "0 <= x < 1 (0: hold nothing out)"
+)
 sample_count = _bounded(
     positive_int, lambda n: n <= 10_000, "must be at most 10,000", "1 <= n <= 10,000"
 )

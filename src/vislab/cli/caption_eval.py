@@ -153,14 +153,14 @@ def _register_builders(data) -> None:
     )
     scenes.add_argument("--out", type=valid.build_folder, required=True, help="folder to write")
     scenes.add_argument("--seed", type=valid.seed, default=0)
-    scenes.add_argument("--num-train", type=valid.scene_count, default=20_000)
+    scenes.add_argument("--num-train", type=valid.train_scene_count, default=20_000)
     scenes.add_argument("--num-val", type=valid.scene_count, default=2_000)
     scenes.add_argument(
         "--fmnist-dir", type=valid.existing_folder, help="folder with the Fashion-MNIST IDX files"
     )
     scenes.add_argument(
         "--novel-fraction",
-        type=valid.probability,
+        type=valid.held_out_fraction,
         default=0.0,
         help="share of the 2- and 3-garment class combinations kept out of train (val scenes "
         "with an unseen combination form the novel-combinations split), below 1",

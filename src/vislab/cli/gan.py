@@ -222,7 +222,7 @@ def _register_sample_and_eval(gan) -> None:
     evaluate.add_argument("--checkpoint", type=valid.existing_file, required=True)
     evaluate.add_argument("--num-samples", type=valid.positive_int, default=10000)
     evaluate.add_argument(
-        "--num-bootstrap", type=valid.positive_int, default=50, help="FID resamples (default 50)"
+        "--num-bootstrap", type=valid.resamples, default=50, help="FID resamples (default 50)"
     )
     evaluate.add_argument(
         "--num-memorisation",

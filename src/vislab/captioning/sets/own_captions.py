@@ -148,7 +148,10 @@ def split_images(images: dict[int, dict], val_fraction: float, seed: int) -> dic
         }
     for split, members in splits.items():
         if len(members) < (2 if split == "train" else 1):
-            raise InvalidInputError(f"the {split} split has {len(members)} images; need more")
+            raise InvalidInputError(
+                f"the annotations leave the {split} split {len(members)} images, at least "
+                f"{2 if split == 'train' else 1} needed: give more images or another --val-fraction"
+            )
     return splits
 
 
