@@ -44,6 +44,16 @@ def test_neighbours_are_ranked_by_cosine_similarity():
         baseline.neighbours(np.ones((1, 3)))
 
 
+def test_features_that_are_not_finite_are_refused():
+    features, captions, image_idxs, idx_to_word, _ = _train_set()
+    baseline = NearestNeighbourCaptioner(features, captions, image_idxs, idx_to_word, 3)
+    with pytest.raises(InvalidInputError, match="features to caption hold NaN"):
+        baseline.sample(np.array([[np.nan, 0, 0, 0]]))
+    features[2, 1] = np.inf
+    with pytest.raises(InvalidInputError, match="training features hold NaN"):
+        NearestNeighbourCaptioner(features, captions, image_idxs, idx_to_word, 3)
+
+
 def test_consensus_is_the_caption_most_like_the_others():
     features, captions, image_idxs, idx_to_word, _ = _train_set()
     baseline = NearestNeighbourCaptioner(features, captions, image_idxs, idx_to_word, 3)

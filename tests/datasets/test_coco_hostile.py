@@ -211,3 +211,15 @@ def test_scene_truth_headers_are_checked_before_reading(folder):
         h5.create_group("train_truth")
     with pytest.raises(CorruptFileError, match="`train_truth` is a group, not a dataset"):
         load_coco_data(folder)
+
+
+@pytest.mark.parametrize("row", [(99, 0, 0), (3, 0, 3), (-5, -1, -1), (-1, 0, 0)])
+def test_scene_truth_values_are_garments_or_padding(folder, row):
+    truth = np.full((2, 2, 3), -1)
+    truth[:, 0] = (3, 1, 2)
+    write_grid_data(folder, truth={"train_truth": np.zeros((3, 2, 3)), "val_truth": truth})
+    assert load_coco_data(folder)["val_truth"][0, 0].tolist() == [3, 1, 2]
+    truth[1, 1] = row
+    write_grid_data(folder, truth={"train_truth": np.zeros((3, 2, 3)), "val_truth": truth})
+    with pytest.raises(CorruptFileError, match=r"val_truth\[1, 1\] is .* neither a garment"):
+        load_coco_data(folder)

@@ -48,7 +48,9 @@ def _coco(folder: Path) -> Path:
         val_urls=urls[:4],
     )
     grid = {"train": rng.random((10, 4, 6)), "val": rng.random((4, 4, 6))}
-    truth = {"train_truth": rng.integers(-1, 9, (10, 3, 3)), "val_truth": np.zeros((4, 3, 3)),
+    garments = np.stack([rng.integers(0, 10, (10, 3)), *rng.integers(0, 3, (2, 10, 3))], axis=2)
+    garments[:, 2] = -1  # (class, row, column) per garment; the third slot is padding
+    truth = {"train_truth": garments, "val_truth": np.zeros((4, 3, 3)),
              "val_novel": np.array([True, False, False, True])}  # fmt: skip
     write_grid_data(coco, grid, truth)
     return coco

@@ -41,6 +41,8 @@ class NearestNeighbourCaptioner:
     ):
         if num_neighbours < 1:
             raise InvalidInputError(f"num_neighbours must be at least 1, got {num_neighbours}")
+        if not np.isfinite(train_features).all():
+            raise InvalidInputError("the training features hold NaN or infinite values")
         self.idx_to_word = list(idx_to_word)
         self.word_to_idx = {word: index for index, word in enumerate(self.idx_to_word)}
         self.num_neighbours = min(num_neighbours, len(train_features))
@@ -89,6 +91,8 @@ class NearestNeighbourCaptioner:
     def sample(self, features: np.ndarray, max_length: int = 30, beam_size: int = 1) -> np.ndarray:
         """features: (N, D) -> (N, max_length) ids: the consensus caption's words, `<END>`,
         then `<NULL>`. beam_size is accepted for the captioner interface and ignored."""
+        if not np.isfinite(features).all():
+            raise InvalidInputError("the features to caption hold NaN or infinite values")
         out = np.full((len(features), max_length), NULL, dtype=np.int64)
         for n, row in enumerate(self.consensus_rows(features)):
             words = [w for w in self.captions[row] if w not in (NULL, START)]

@@ -62,7 +62,12 @@ def _resolve_dir(base_dir: str | os.PathLike | None) -> Path:
                 f"url lists; {GET_HINT}"
             )
         base_dir = env
-    folder = Path(base_dir)
+    if not str(base_dir).strip():
+        raise DataNotFoundError(f"the COCO captioning folder's name is empty; {GET_HINT}")
+    try:
+        folder = Path(base_dir).expanduser()
+    except RuntimeError:  # `~user` of no user
+        raise DataNotFoundError(f"cannot expand the ~ in {str(base_dir)!r}") from None
     if not folder.is_dir():
         raise DataNotFoundError(f"COCO captioning folder {folder} does not exist; {GET_HINT}")
     return folder

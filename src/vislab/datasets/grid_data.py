@@ -23,6 +23,8 @@ from vislab.errors import CorruptFileError, DataNotFoundError, InvalidInputError
 
 TRUTH_FILE = "scene_truth.h5"
 MAX_GARMENTS = 64  # per scene in a truth file (the scenes hold 1-3)
+NUM_CLASSES = 10  # Fashion-MNIST's, which the truth names
+GRID_SIDE = 3  # the scenes' 3 x 3 grid of cells
 REBUILD_HINT = (
     "rebuild the folder with `vislab data build-scenes --out DIR` (scenes) or "
     "`vislab data build-captions --images DIR --annotations FILE --out DIR` (photos)"
@@ -97,7 +99,24 @@ def _read_truth(path: Path, data: dict) -> None:
                 names.append(f"{split}_novel")
         for name in names:
             array = h5.read(name)
+            if name.endswith("_truth"):
+                _check_truth_values(path, name, array)
             data[name] = array.astype(bool if name.endswith("_novel") else np.int64)
+
+
+def _check_truth_values(path: Path, name: str, truth: np.ndarray) -> None:
+    """Each row is a garment (class 0..9, row and column 0..2) or padding (all -1)."""
+    padding = (truth == -1).all(axis=2)
+    garment = (
+        (truth[..., 0] >= 0) & (truth[..., 0] < NUM_CLASSES)
+        & (truth[..., 1:] >= 0).all(axis=2) & (truth[..., 1:] < GRID_SIDE).all(axis=2)
+    )  # fmt: skip
+    if not (padding | garment).all():
+        scene, slot = np.argwhere(~(padding | garment))[0]
+        raise CorruptFileError(
+            f"{path}: {name}[{scene}, {slot}] is {truth[scene, slot].tolist()}, neither a garment "
+            f"(class 0..{NUM_CLASSES - 1}, row and column 0..{GRID_SIDE - 1}) nor padding (-1)"
+        )
 
 
 def require_grid_features(data: dict, data_dir, model: str) -> None:

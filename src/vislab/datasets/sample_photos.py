@@ -98,6 +98,8 @@ def load_image(path: str | os.PathLike) -> Image.Image:
     """Open any image file as an RGB PIL image; missing, non-image, too large or extremely
     elongated files raise clearly (see `check_image_size`)."""
     path = Path(path)
+    if path.is_dir():
+        raise InvalidInputError(f"{path} is a folder, not an image file")
     if not path.is_file():
         raise DataNotFoundError(f"image file not found: {path}")
     if path.stat().st_size > MAX_IMAGE_BYTES:
