@@ -47,7 +47,6 @@ def test_serve_prints_its_loopback_url_serves_and_stops_on_ctrl_c(tmp_path, monk
 @pytest.mark.parametrize(
     ("arguments", "code", "message"),
     [
-        (["--port", "70000"], 1, "--port must be 0 (a free port) or 1..65535, not 70000"),
         (["--host", "192.0.2.1"], 1, "cannot listen on 192.0.2.1:0"),
     ],
 )

@@ -142,6 +142,7 @@ CASES = [
     ("demo --out notes.txt", USAGE, "argument --out: notes.txt exists and is not a folder"),
     ("demo --budget huge", USAGE, "argument --budget: invalid choice: 'huge'"),
     ("serve --workers 0", USAGE, "argument --workers"),
+    ("serve --port 70000", USAGE, "argument --port: must be at most 65535"),
     ("serve --host ''", USAGE, "argument --host: an empty address would listen on every"),
     ("paint", USAGE, "invalid choice: 'paint'"),
 ]

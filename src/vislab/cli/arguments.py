@@ -132,6 +132,9 @@ sample_count = _bounded(
 iterations = _bounded(
     positive_int, lambda n: n <= 100_000, "must be at most 100,000", "1 <= n <= 100,000"
 )
+port = _bounded(
+    non_negative_int, lambda n: n <= 65535, "must be at most 65535", "0 (a free port) .. 65535"
+)
 # A perturbation budget in pixel levels of 255.
 pixel_level = _bounded(
     _finite, lambda x: 0 < x <= 255, "must lie above 0 and at most 255", "0 < x <= 255"

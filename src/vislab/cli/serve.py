@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vislab.cli.arguments import host, non_negative_int, positive_int
+from vislab.cli.arguments import host, non_negative_int, port, positive_int
 
 
 def _serve(args) -> None:
@@ -31,7 +31,7 @@ def register(groups) -> None:
     p.add_argument(
         "--host", type=host, default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
     )
-    p.add_argument("--port", type=non_negative_int, default=0, help="port (default 0: a free one)")
+    p.add_argument("--port", type=port, default=0, help="port (default 0: a free one)")
     p.add_argument("--workers", type=positive_int, default=2, help="worker threads (default 2)")
     p.add_argument(
         "--queue",
