@@ -92,6 +92,11 @@ def _serve_in(
         on_ready(f"http://{shown}:{bound_port}/")
     try:
         server.run(sockets=[sock])
+        # uvicorn re-raises the Ctrl-C it shut down for from inside asyncio's runner, which
+        # turns it into a KeyboardInterrupt only when the serving task has not finished yet:
+        # a stop asked for is an interruption either way.
+        if server.started and server.should_exit:
+            raise KeyboardInterrupt
     finally:
         lab.close()
         sock.close()
