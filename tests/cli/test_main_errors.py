@@ -14,6 +14,15 @@ from vislab.errors import InvalidInputError, RunInterrupted
 def _run_raising(error: BaseException, monkeypatch, tmp_path, capsys) -> tuple[int, str]:
     """Run `vislab boom` whose handler raises `error`; return (exit code, stderr)."""
 
+    def raise_it():
+        raise error
+
+    return _run_raising_from(raise_it, monkeypatch, tmp_path, capsys)
+
+
+def _run_raising_from(work, monkeypatch, tmp_path, capsys) -> tuple[int, str]:
+    """Run `vislab boom` whose handler calls `work`; return (exit code, stderr)."""
+
     def build_parser() -> argparse.ArgumentParser:
         parser = argparse.ArgumentParser(prog="vislab")
         parser.add_argument("-v", "--verbose", action="store_true")
@@ -21,7 +30,7 @@ def _run_raising(error: BaseException, monkeypatch, tmp_path, capsys) -> tuple[i
         boom = commands.add_parser("boom")
 
         def handler(args):
-            raise error
+            work()
 
         boom.set_defaults(handler=handler)
         return parser
@@ -76,6 +85,18 @@ def test_an_interrupted_run_says_what_it_kept(monkeypatch, tmp_path, capsys):
 def test_ctrl_c_elsewhere_claims_no_checkpoint(monkeypatch, tmp_path, capsys):
     code, err = _run_raising(KeyboardInterrupt(), monkeypatch, tmp_path, capsys)
     assert (code, err) == (130, "vislab: interrupted\n")
+
+
+def test_an_error_inside_a_progress_bar_starts_its_own_line(monkeypatch, tmp_path, capsys):
+    from tqdm import tqdm
+
+    def fail_midway():
+        bar = tqdm(total=10, desc="working")  # a bar updated by hand, as training loops do
+        bar.update(3)
+        raise InvalidInputError("step 3 is bad")
+
+    code, err = _run_raising_from(fail_midway, monkeypatch, tmp_path, capsys)
+    assert code == 1 and err.endswith("\nvislab: error: step 3 is bad\n"), err
 
 
 def test_a_usage_error_exits_2(capsys):

@@ -90,7 +90,16 @@ def _describe(error: BaseException) -> str:
     return f"unexpected {type(error).__name__}: {_one_line(error)}"
 
 
+def _close_progress_bars() -> None:
+    """Close the progress bars an error cut short, so that its sentence starts a line."""
+    from tqdm import tqdm
+
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.close()
+
+
 def _fail(message: str, code: int = 1) -> int:
+    _close_progress_bars()
     print(f"vislab: error: {message}", file=sys.stderr)
     return code
 
@@ -117,9 +126,11 @@ def _run(handler, args) -> int:
     try:
         code = handler(args)
     except RunInterrupted as error:
+        _close_progress_bars()
         print(f"vislab: {_one_line(error)}", file=sys.stderr)
         return 130
     except KeyboardInterrupt:
+        _close_progress_bars()
         print("vislab: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
