@@ -16,6 +16,7 @@ from vislab.checkpoints import (
     CheckpointWriteError,
     checkpoint_errors,
     load_checkpoint,
+    load_optimizer_state,
     read_checkpoint,
     save_checkpoint,
     to_numpy,
@@ -150,3 +151,18 @@ def test_checkpoint_errors_name_the_file():
     with pytest.raises(ZeroDivisionError):  # a bug is not a damaged file
         with checkpoint_errors("x.pt"):
             raise ZeroDivisionError
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("lr", "x"), ("lr", float("nan")), ("betas", (0.9,)), ("amsgrad", 1), ("eps", True)],
+)
+def test_optimizer_hyperparameters_of_another_kind_are_refused(name, value):
+    model = torch.nn.Linear(2, 1)
+    saved = torch.optim.Adam(model.parameters(), lr=1e-3).state_dict()
+    fresh = torch.optim.Adam(model.parameters(), lr=5e-4)
+    load_optimizer_state(fresh, saved)
+    assert fresh.param_groups[0]["lr"] == 1e-3
+    saved["param_groups"][0][name] = value
+    with pytest.raises(InvalidInputError, match=f"the optimizer's {name} is"):
+        load_optimizer_state(fresh, saved)

@@ -168,6 +168,35 @@ def load_checkpoint(
     return state
 
 
+def load_optimizer_state(optimizer: torch.optim.Optimizer, state: dict) -> None:
+    """optimizer.load_state_dict(state), then refuse hyperparameters of another kind than the
+    optimizer's own (an lr of "x" loads, and fails only at the next step)."""
+    optimizer.load_state_dict(state)
+    for group in optimizer.param_groups:
+        for name, default in optimizer.defaults.items():
+            if name in group and not _same_kind(group[name], default):
+                raise InvalidInputError(
+                    f"the optimizer's {name} is {group[name]!r}, not like {default!r}"
+                )
+
+
+def _same_kind(value, default) -> bool:
+    """Booleans stay booleans, numbers stay finite numbers, tuples keep their length."""
+    if default is None:
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+    if isinstance(default, tuple):
+        return (
+            isinstance(value, tuple | list)
+            and len(value) == len(default)
+            and all(_same_kind(v, d) for v, d in zip(value, default, strict=True))
+        )
+    return True
+
+
 @contextlib.contextmanager
 def checkpoint_errors(path: str | os.PathLike) -> Iterator[None]:
     """`with checkpoint_errors(path):` turns what a damaged checkpoint raises while it is put

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from vislab.captioning.caption_runs import CaptionHistory
-from vislab.checkpoints import save_checkpoint
+from vislab.checkpoints import load_optimizer_state, save_checkpoint
 from vislab.errors import CorruptFileError, InvalidInputError
 from vislab.run_guard import DEFAULT_CHECKPOINT_EVERY, RunGuard
 from vislab.runs import RunFolder, is_improvement, restore_rng_state, rng_state
@@ -248,6 +248,6 @@ class CaptioningSolverTransformer(CaptionHistory):
                 f"transformer {self.model.config}"
             )
         self.model.load_state_dict(state["state_dict"])
-        self.optim.load_state_dict(state["optimizer"])
+        load_optimizer_state(self.optim, state["optimizer"])
         restore_rng_state(state["rng"])
         self._load_history(state)

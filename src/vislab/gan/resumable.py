@@ -29,7 +29,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from vislab.checkpoints import checkpoint_errors
+from vislab.checkpoints import checkpoint_errors, load_optimizer_state
 from vislab.errors import InvalidInputError
 from vislab.gan.checkpoints import load_checkpoint, save_checkpoint
 from vislab.gan.ema import make_ema, standing_statistics, update_ema
@@ -99,8 +99,8 @@ def _restore(state: dict, path: Path, device: torch.device) -> None:
         state["G"].load_state_dict(saved["generator"])
         if state["G_ema"] is not None:
             state["G_ema"].load_state_dict(saved["generator_ema"])
-        state["D_solver"].load_state_dict(saved["d_optimizer"])
-        state["G_solver"].load_state_dict(saved["g_optimizer"])
+        load_optimizer_state(state["D_solver"], saved["d_optimizer"])
+        load_optimizer_state(state["G_solver"], saved["g_optimizer"])
         restore_rng_state(saved["rng"], generators=[state["noise_rng"]])
         state["fixed_noise"] = saved["fixed_noise"].cpu()
         for key in ("epoch", "step", "iteration"):
