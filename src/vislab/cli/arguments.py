@@ -268,7 +268,8 @@ def checkpoint_every(text: str) -> str:
     try:
         CheckpointEvery.parse(text)
     except InvalidInputError as error:
-        raise argparse.ArgumentTypeError(str(error).split(": ", 1)[1]) from None
+        reason = str(error).removeprefix(f"--checkpoint-every {text!r}: ")
+        raise argparse.ArgumentTypeError(reason) from None
     return text
 
 

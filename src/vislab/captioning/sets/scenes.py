@@ -64,7 +64,8 @@ GRID_PCA_DIM = 64
 NUM_CLASSES = 10
 MAX_GARMENTS = 3
 # Draws of a train scene's garments before its held-out combinations are deemed unavoidable
-# (at the default 20% held out, 1 in 5 draws is redrawn).
+# (with 20% of the combinations held out, as benchmarks/caption_quality.py does, about one
+# multi-garment draw in five is redrawn).
 MAX_REDRAWS = 10_000
 
 
